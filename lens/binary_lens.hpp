@@ -188,16 +188,21 @@ LENSFLOW_HD int binary_images(const BinaryLens& L, cplx zeta, cplx roots[5], boo
   return n_img;
 }
 
-// Point-source magnification Σ 1/|det J| over the true images. Mathematically A >= 1; the result is
-// clamped at 1 so that round-off far from the lens (A - 1 ~ 1e-16) cannot produce A < 1.
-LENSFLOW_HD double binary_point_mag(const BinaryLens& L, cplx zeta) {
-  cplx roots[5];
-  bool is_image[5];
-  binary_images(L, zeta, roots, is_image, false);
+// Σ 1/|det J| over the roots flagged as images. Mathematically A >= 1; the result is clamped at 1
+// so that round-off far from the lens (A - 1 ~ 1e-16) cannot produce A < 1.
+LENSFLOW_HD double images_magnification(const BinaryLens& L, const cplx roots[5], const bool is_image[5]) {
   double A = 0.0;
   for (int i = 0; i < 5; ++i)
     if (is_image[i]) A += 1.0 / fabs(jacobian_det(L, roots[i]));
   return A > 1.0 ? A : 1.0;
+}
+
+// Point-source magnification of source ζ (cold start).
+LENSFLOW_HD double binary_point_mag(const BinaryLens& L, cplx zeta) {
+  cplx roots[5];
+  bool is_image[5];
+  binary_images(L, zeta, roots, is_image, false);
+  return images_magnification(L, roots, is_image);
 }
 
 }  // namespace lensflow::lens
