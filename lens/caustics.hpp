@@ -14,9 +14,10 @@
 
 namespace lensflow::lens {
 
-// Coefficients c[0..4] (c[k] multiplies z^k) of the critical-curve polynomial at angle phi.
-LENSFLOW_HD void critical_poly_coeffs(const BinaryLens& L, double phi, cplx c[5]) {
-  const double z1 = L.z1, z2 = L.z2;
+// Coefficients c[0..4] (c[k] multiplies z^k) of the critical-curve polynomial at angle phi, in a
+// frame translated by the real `shift` (z = z' + shift; shift = 0 gives the COM frame).
+LENSFLOW_HD void critical_poly_coeffs(const BinaryLens& L, double phi, cplx c[5], double shift = 0.0) {
+  const double z1 = L.z1 - shift, z2 = L.z2 - shift;
   const cplx e(cos(phi), sin(phi));
   // (z-z1)(z-z2) = z² + p1 z + p0 ; its square = z⁴ + 2p1 z³ + (p1² + 2p0) z² + 2 p0 p1 z + p0²
   const double p1 = -(z1 + z2), p0 = z1 * z2;
@@ -30,11 +31,31 @@ LENSFLOW_HD void critical_poly_coeffs(const BinaryLens& L, double phi, cplx c[5]
   c[0] = sq0 * e - l0;
 }
 
-// The 4 critical points at angle phi (warm = true: z[] holds the previous angle's points).
+// The 4 critical points at angle phi (warm = true: z[] holds the previous angle's points). As for
+// the images, the polynomial is solved with the origin on the lighter lens, then each root is
+// polished by Newton on the analytic equation m1/(z-z1)² + m2/(z-z2)² = e^{iφ}.
 LENSFLOW_HD void critical_points(const BinaryLens& L, double phi, cplx z[4], bool warm) {
+  const double shift = L.m2 <= L.m1 ? L.z2 : L.z1;
   cplx c[5];
-  critical_poly_coeffs(L, phi, c);
+  critical_poly_coeffs(L, phi, c, shift);
+  if (warm)
+    for (int i = 0; i < 4; ++i) z[i] -= shift;
   poly_roots(c, 4, z, warm);
+  const cplx e(cos(phi), sin(phi));
+  for (int i = 0; i < 4; ++i) {
+    z[i] += shift;
+    cplx zi = z[i];
+    for (int it = 0; it < 3; ++it) {
+      const cplx a = detail::fast_inv(zi - L.z1), b = detail::fast_inv(zi - L.z2);
+      const cplx g = L.m1 * a * a + L.m2 * b * b - e;
+      const cplx dg = -2.0 * (L.m1 * a * a * a + L.m2 * b * b * b);
+      const cplx zn = zi - g * detail::fast_inv(dg);
+      const cplx an = detail::fast_inv(zn - L.z1), bn = detail::fast_inv(zn - L.z2);
+      if (!(norm2(L.m1 * an * an + L.m2 * bn * bn - e) < norm2(g))) break;
+      zi = zn;
+    }
+    z[i] = zi;
+  }
 }
 
 // Closed critical curves and their caustics, each sampled at n_per_track points per root track.

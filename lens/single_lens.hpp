@@ -123,11 +123,12 @@ LENSFLOW_HD double single_finite_mag_ld(double u, double rho, double gamma, doub
   // there.
   auto g = [=](double beta) {
     const double sb = sin(beta);
+    if (sb == 0.0) return 0.0;  // sin³β · A(≤ 1/(ρ sinβ)) -> 0
     return sb * sb * sb * single_finite_mag_uniform(u, rho * sb, 0.1 * tol_rel);
   };
   double inner;
   const double tol = tol_rel * A_guess;
-  if (u < rho) {
+  if (u < rho && u > 0.0) {
     const double bk = asin(u / rho);
     inner = detail::integrate_gk15(g, 0.0, bk, 0.5 * tol) + detail::integrate_gk15(g, bk, 0.5 * pi, 0.5 * tol);
   } else {
