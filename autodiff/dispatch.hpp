@@ -1,0 +1,55 @@
+// autodiff/dispatch.hpp — choosing the CPU template or the CUDA kernel for an op (internal), and
+// the argument checks shared by the ops.
+#pragma once
+
+#include <initializer_list>
+#include <stdexcept>
+#include <string>
+
+#include "autodiff/tensor.hpp"
+
+// LF_CUDA(stmt): the statement when built with CUDA; otherwise an error (no CUDA tensor can exist
+// in that build, so this is unreachable in practice).
+#if LENSFLOW_HAVE_CUDA
+#define LF_CUDA(...) __VA_ARGS__
+#else
+#define LF_CUDA(...) throw std::logic_error("lensflow was built without CUDA")
+#endif
+
+namespace lensflow::ad {
+
+// Calls f(float{}) or f(double{}) for the dtype of a CPU tensor.
+template <class F> void dispatch_cpu(DType t, F&& f) {
+  if (t == DType::F32)
+    f(float{});
+  else
+    f(double{});
+}
+
+// Throws std::invalid_argument naming the op unless every tensor is defined and all share the
+// device and dtype of the first.
+void check_same(const char* op, std::initializer_list<const Tensor*> ts);
+// "op: <what> (shapes [..], [..])"
+[[noreturn]] void shape_error(const char* op, const std::string& what,
+                              std::initializer_list<const Tensor*> ts);
+int normalize_axis(const char* op, int axis, int ndim);
+
+}  // namespace lensflow::ad
+
+namespace lensflow::ad {
+
+// Broadcasting helpers (autodiff/ops_elementwise.cpp), differentiable.
+Shape broadcast_shapes(const char* op, const Tensor& a, const Tensor& b);
+Tensor expand(const Tensor& a, const Shape& shape);  // broadcast a to shape (copies)
+Tensor sum_to(const Tensor& g, const Shape& shape);  // sums g over broadcast dims down to shape
+
+// Row-major GEMM on the tensors' device: C = op(A) op(B) (+ C when accumulate), matrices given by
+// raw pointers into the tensors' storage (autodiff/ops_linalg.cpp).
+void gemm_on(const Tensor& like, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
+             const void* A, int64_t lda, const void* B, int64_t ldb, bool accumulate, void* C,
+             int64_t ldc);
+
+// Product of dims [from, to) of a shape.
+int64_t prod(const Shape& s, int from, int to);
+
+}  // namespace lensflow::ad

@@ -1,0 +1,104 @@
+// autodiff/tape.cpp — recording nodes and the reverse sweep.
+#include "autodiff/tape.hpp"
+
+#include <stdexcept>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "autodiff/ops.hpp"
+#include "autodiff/tensor_impl.hpp"
+
+namespace lensflow::ad {
+
+bool needs_grad(const std::vector<Tensor>& inputs) {
+  if (!grad_enabled()) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, BackwardFn fn) {
+  if (!needs_grad(inputs)) return out;
+  auto node = std::make_shared<Node>();
+  node->name = name;
+  node->inputs = std::move(inputs);
+  node->backward = std::move(fn);
+  out.set_grad_fn(std::move(node));
+  return out;
+}
+
+namespace {
+
+Tensor accumulate(const Tensor& old, const Tensor& g) { return old.defined() ? add(old, g) : g; }
+
+// Nodes reachable from root, ordered so that every node comes before the nodes of its inputs.
+std::vector<Node*> topological_order(Node* root) {
+  std::vector<Node*> post;
+  std::unordered_set<Node*> seen{root};
+  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (next < node->inputs.size()) {
+      const Tensor& in = node->inputs[next++];
+      if (in.defined() && in.grad_fn()) {
+        Node* child = in.grad_fn().get();
+        if (seen.insert(child).second) stack.push_back({child, 0});
+      }
+    } else {
+      post.push_back(node);
+      stack.pop_back();
+    }
+  }
+  return std::vector<Node*>(post.rbegin(), post.rend());
+}
+
+}  // namespace
+
+void backward(const Tensor& loss) {
+  if (!loss.defined()) throw std::invalid_argument("backward: undefined loss");
+  if (loss.numel() != 1)
+    throw std::invalid_argument("backward: loss must have one element, got shape " +
+                                to_string(loss.shape()));
+  if (!loss.requires_grad())
+    throw std::invalid_argument("backward: loss does not require grad (no recorded graph)");
+  NoGradGuard no_grad;
+  const Tensor seed = Tensor::full(loss.shape(), 1.0, loss.dtype(), loss.device());
+  if (!loss.grad_fn()) {  // the loss is itself a leaf
+    Tensor l = loss;
+    l.set_grad(accumulate(l.grad(), seed));
+    return;
+  }
+  std::unordered_map<Node*, Tensor> grads;
+  const std::shared_ptr<Node> root = loss.grad_fn();  // keeps the graph alive during the sweep
+  grads[root.get()] = seed;
+  for (Node* node : topological_order(root.get())) {
+    auto it = grads.find(node);
+    if (it == grads.end() || !node->backward) continue;
+    const Tensor g = it->second;
+    grads.erase(it);
+    std::vector<Tensor> in_grads = node->backward(g);
+    if (in_grads.size() != node->inputs.size())
+      throw std::logic_error("backward: op '" + node->name + "' returned " +
+                             std::to_string(in_grads.size()) + " gradients for " +
+                             std::to_string(node->inputs.size()) + " inputs");
+    for (size_t i = 0; i < in_grads.size(); ++i) {
+      Tensor& in = node->inputs[i];
+      if (!in.defined() || !in.requires_grad() || !in_grads[i].defined()) continue;
+      if (in_grads[i].shape() != in.shape())
+        throw std::logic_error("backward: op '" + node->name + "' gave gradient " +
+                               to_string(in_grads[i].shape()) + " for input " +
+                               to_string(in.shape()));
+      if (in.grad_fn()) {
+        Tensor& slot = grads[in.grad_fn().get()];
+        slot = accumulate(slot, in_grads[i]);
+      } else {
+        in.set_grad(accumulate(in.grad(), in_grads[i]));
+      }
+    }
+    // Release the saved tensors as soon as this node is done.
+    node->backward = nullptr;
+    node->inputs.clear();
+  }
+}
+
+}  // namespace lensflow::ad
