@@ -122,6 +122,19 @@ LENSFLOW_HD bool parity_balanced(const BinaryLens& L, const cplx* roots, const i
   return 2 * neg - n == 1;
 }
 
+// Starting points for the image polynomial from the limiting cases: the two images of a single
+// lens of the total mass at the origin, one image next to each lens (z ≈ z_k - m_k/(ζ̄ - z_k)),
+// and the mirror of the source for the fifth root.
+LENSFLOW_HD void image_guesses(const BinaryLens& L, cplx zeta, cplx g[5]) {
+  const double u2 = norm2(zeta);
+  const double f = 0.5 * sqrt(1.0 + 4.0 / (u2 > 1e-12 ? u2 : 1e-12));
+  g[0] = (0.5 + f) * zeta;
+  g[1] = (0.5 - f) * zeta + cplx(0.0, 1e-3);
+  g[2] = cplx(L.z1) - L.m1 * fast_inv(conj(zeta) - L.z1 + cplx(1e-9, 1e-9));
+  g[3] = cplx(L.z2) - L.m2 * fast_inv(conj(zeta) - L.z2 + cplx(1e-9, 1e-9));
+  g[4] = cplx(-zeta.re, zeta.im) * 0.5 + cplx(0.0, 0.3);
+}
+
 }  // namespace detail
 
 // Threshold on the Newton-estimated distance (relative to image_scale) between a polynomial root
@@ -138,8 +151,11 @@ LENSFLOW_HD int binary_images(const BinaryLens& L, cplx zeta, cplx roots[5], boo
   const double shift = L.m2 <= L.m1 ? L.z2 : L.z1;  // origin on the lighter lens
   cplx c[6];
   detail::binary_poly_coeffs_shifted(L, zeta, shift, c);
-  if (warm)
-    for (int i = 0; i < 5; ++i) roots[i] -= shift;
+  if (!warm) {
+    detail::image_guesses(L, zeta, roots);
+    warm = true;
+  }
+  for (int i = 0; i < 5; ++i) roots[i] -= shift;
   poly_roots(c, 5, roots, warm);
   for (int i = 0; i < 5; ++i) roots[i] += shift;
 
