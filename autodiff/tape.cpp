@@ -32,24 +32,25 @@ namespace {
 Tensor accumulate(const Tensor& old, const Tensor& g) { return old.defined() ? add(old, g) : g; }
 
 // Nodes reachable from root, ordered so that every node comes before the nodes of its inputs.
-std::vector<Node*> topological_order(Node* root) {
-  std::vector<Node*> post;
-  std::unordered_set<Node*> seen{root};
-  std::vector<std::pair<Node*, size_t>> stack{{root, 0}};
+// Owning pointers: releasing a finished node's inputs must not free nodes still to be visited.
+std::vector<std::shared_ptr<Node>> topological_order(const std::shared_ptr<Node>& root) {
+  std::vector<std::shared_ptr<Node>> post;
+  std::unordered_set<Node*> seen{root.get()};
+  std::vector<std::pair<std::shared_ptr<Node>, size_t>> stack{{root, 0}};
   while (!stack.empty()) {
     auto& [node, next] = stack.back();
     if (next < node->inputs.size()) {
       const Tensor& in = node->inputs[next++];
       if (in.defined() && in.grad_fn()) {
-        Node* child = in.grad_fn().get();
-        if (seen.insert(child).second) stack.push_back({child, 0});
+        const std::shared_ptr<Node>& child = in.grad_fn();
+        if (seen.insert(child.get()).second) stack.push_back({child, 0});
       }
     } else {
       post.push_back(node);
       stack.pop_back();
     }
   }
-  return std::vector<Node*>(post.rbegin(), post.rend());
+  return std::vector<std::shared_ptr<Node>>(post.rbegin(), post.rend());
 }
 
 }  // namespace
@@ -69,9 +70,10 @@ void backward(const Tensor& loss) {
     return;
   }
   std::unordered_map<Node*, Tensor> grads;
-  const std::shared_ptr<Node> root = loss.grad_fn();  // keeps the graph alive during the sweep
-  grads[root.get()] = seed;
-  for (Node* node : topological_order(root.get())) {
+  const std::vector<std::shared_ptr<Node>> order = topological_order(loss.grad_fn());
+  grads[order.front().get()] = seed;
+  for (const std::shared_ptr<Node>& node_ptr : order) {
+    Node* node = node_ptr.get();
     auto it = grads.find(node);
     if (it == grads.end() || !node->backward) continue;
     const Tensor g = it->second;

@@ -13,23 +13,27 @@ struct Philox4 {
   uint32_t v[4];
 };
 
-// Philox-4x32 with 10 rounds (Salmon et al. 2011), counter (ctr, 0), key = seed.
-LENSFLOW_HD Philox4 philox4x32(uint64_t ctr, uint64_t seed) {
-  uint32_t c0 = uint32_t(ctr), c1 = uint32_t(ctr >> 32), c2 = 0, c3 = 0;
-  uint32_t k0 = uint32_t(seed), k1 = uint32_t(seed >> 32);
+// Philox-4x32 with 10 rounds (Salmon et al. 2011) on a full 128-bit counter and 64-bit key.
+LENSFLOW_HD Philox4 philox4x32_10(Philox4 c, uint32_t k0, uint32_t k1) {
   for (int r = 0; r < 10; ++r) {
-    const uint64_t p0 = uint64_t(0xD2511F53u) * c0;
-    const uint64_t p1 = uint64_t(0xCD9E8D57u) * c2;
-    const uint32_t n0 = uint32_t(p1 >> 32) ^ c1 ^ k0;
-    const uint32_t n2 = uint32_t(p0 >> 32) ^ c3 ^ k1;
-    c1 = uint32_t(p1);
-    c3 = uint32_t(p0);
-    c0 = n0;
-    c2 = n2;
+    const uint64_t p0 = uint64_t(0xD2511F53u) * c.v[0];
+    const uint64_t p1 = uint64_t(0xCD9E8D57u) * c.v[2];
+    const uint32_t n0 = uint32_t(p1 >> 32) ^ c.v[1] ^ k0;
+    const uint32_t n2 = uint32_t(p0 >> 32) ^ c.v[3] ^ k1;
+    c.v[1] = uint32_t(p1);
+    c.v[3] = uint32_t(p0);
+    c.v[0] = n0;
+    c.v[2] = n2;
     k0 += 0x9E3779B9u;
     k1 += 0xBB67AE85u;
   }
-  return Philox4{{c0, c1, c2, c3}};
+  return c;
+}
+
+// The stream used here: counter (ctr, 0), key = seed.
+LENSFLOW_HD Philox4 philox4x32(uint64_t ctr, uint64_t seed) {
+  return philox4x32_10(Philox4{{uint32_t(ctr), uint32_t(ctr >> 32), 0u, 0u}}, uint32_t(seed),
+                       uint32_t(seed >> 32));
 }
 
 // U[0,1) with 53 random bits (exactly representable, identical on host and device).
