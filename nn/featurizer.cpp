@@ -1,0 +1,104 @@
+#include "nn/featurizer.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "autodiff/ops.hpp"
+
+namespace lensflow::nn {
+
+namespace {
+void check_field(bool ok, const char* field, int64_t v, const char* why) {
+  if (!ok)
+    throw std::invalid_argument(std::string("FeaturizerConfig.") + field + " = " +
+                                std::to_string(v) + ": " + why);
+}
+}  // namespace
+
+void FeaturizerConfig::validate() const {
+  check_field(in_channels > 0, "in_channels", in_channels, "must be positive");
+  check_field(n_blocks > 0, "n_blocks", n_blocks, "must be positive");
+  check_field(n_pools >= 0 && n_pools <= n_blocks && n_pools < 62, "n_pools", n_pools,
+              "must be in [0, n_blocks]");
+  check_field(base_channels > 0, "base_channels", base_channels, "must be positive");
+  check_field(max_channels >= base_channels, "max_channels", max_channels,
+              "must be >= base_channels");
+  check_field(kernel_size > 0 && kernel_size % 2 == 1, "kernel_size", kernel_size,
+              "must be odd and positive");
+  check_field(gru_layers > 0, "gru_layers", gru_layers, "must be positive");
+  check_field(gru_hidden > 0, "gru_hidden", gru_hidden, "must be positive");
+  check_field(out_dim > 0, "out_dim", out_dim, "must be positive");
+  check_field(length > 0 && (length >> n_pools) >= 1, "length", length,
+              "must leave at least one step after n_pools halvings");
+}
+
+int64_t FeaturizerConfig::block_channels(int64_t b) const {
+  int64_t c = base_channels;
+  for (int64_t i = 0; i < std::min(b, n_pools) && c < max_channels; ++i) c *= 2;
+  return std::min(c, max_channels);
+}
+
+int64_t FeaturizerConfig::out_length() const { return length >> n_pools; }
+
+bool FeaturizerConfig::operator==(const FeaturizerConfig& o) const {
+  return in_channels == o.in_channels && length == o.length && n_blocks == o.n_blocks &&
+         n_pools == o.n_pools && base_channels == o.base_channels &&
+         max_channels == o.max_channels && kernel_size == o.kernel_size &&
+         gru_layers == o.gru_layers && gru_hidden == o.gru_hidden && out_dim == o.out_dim;
+}
+
+ResBlock::ResBlock(int64_t cin, int64_t cout, int64_t kernel, ad::Generator& gen)
+    : conv1_(cin, cout, kernel, gen, true, kReluGain),
+      conv2_(cout, cout, kernel, gen, true, kReluGain),
+      ln1_(cout),
+      ln2_(cout) {
+  register_module("conv1", &conv1_);
+  register_module("ln1", &ln1_);
+  register_module("conv2", &conv2_);
+  register_module("ln2", &ln2_);
+  if (cin != cout) {
+    skip_ = std::make_unique<Conv1d>(cin, cout, 1, gen, false, 1.0);
+    register_module("skip", skip_.get());
+  }
+}
+
+ad::Tensor ResBlock::forward(const ad::Tensor& x) const {
+  ad::Tensor y = ad::relu(ln1_.forward(conv1_.forward(x)));
+  y = ln2_.forward(conv2_.forward(y));
+  return ad::relu(y + (skip_ ? skip_->forward(x) : x));
+}
+
+Featurizer::Featurizer(const FeaturizerConfig& cfg, ad::Generator& gen) : cfg_(cfg) {
+  cfg_.validate();
+  int64_t cin = cfg_.in_channels;
+  for (int64_t b = 0; b < cfg_.n_blocks; ++b) {
+    const int64_t cout = cfg_.block_channels(b);
+    blocks_.push_back(std::make_unique<ResBlock>(cin, cout, cfg_.kernel_size, gen));
+    register_module("blocks." + std::to_string(b), blocks_.back().get());
+    cin = cout;
+  }
+  gru_ = std::make_unique<GRU>(cin, cfg_.gru_hidden, cfg_.gru_layers, gen);
+  register_module("gru", gru_.get());
+  head_ = std::make_unique<Linear>(cfg_.gru_hidden, cfg_.out_dim, gen, true, 1.0);
+  register_module("head", head_.get());
+}
+
+ad::Tensor Featurizer::resnet(const ad::Tensor& x) const {
+  if (x.ndim() != 3 || x.dim(1) != cfg_.length || x.dim(2) != cfg_.in_channels)
+    throw std::invalid_argument("Featurizer: input must be [B, " + std::to_string(cfg_.length) +
+                                ", " + std::to_string(cfg_.in_channels) + "], got " +
+                                ad::to_string(x.shape()));
+  ad::Tensor y = x;
+  for (int64_t b = 0; b < cfg_.n_blocks; ++b) {
+    y = blocks_[b]->forward(y);
+    if (b < cfg_.n_pools) y = ad::maxpool2(y);
+  }
+  return y;
+}
+
+ad::Tensor Featurizer::forward(const ad::Tensor& x) const {
+  return head_->forward(gru_->last_hidden(resnet(x)));
+}
+
+}  // namespace lensflow::nn

@@ -1,0 +1,76 @@
+// tests/nn/module_gradcheck.hpp — finite-difference checks (float64, CPU) of a module's gradients
+// with respect to its parameters and inputs. The checked scalar is L = sum(out * R) with a fixed
+// random R, so every output element contributes with its own weight.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autodiff/ops.hpp"
+#include "nn/module.hpp"
+
+namespace lensflow::nn::testing {
+
+// An F64 CPU leaf with values uniform in [lo, hi).
+inline ad::Tensor f64_leaf(const ad::Shape& shape, ad::Generator& gen, double lo = -1, double hi = 1) {
+  std::vector<double> v(static_cast<size_t>(ad::shape_numel(shape)));
+  for (auto& x : v) x = lo + (hi - lo) * gen.uniform();
+  ad::Tensor t = ad::Tensor::from_vector(v, shape);
+  t.set_requires_grad(true);
+  return t;
+}
+
+// Checks up to `per_tensor` evenly spread elements of every tensor in `wrt` (all when smaller).
+// Tolerance |analytic - numeric| <= tol * (1 + |numeric|).
+inline void check_gradients(const std::string& what, const std::function<ad::Tensor()>& f,
+                            const NamedTensors& wrt, int64_t per_tensor = 24, double h = 1e-6,
+                            double tol = 1e-6) {
+  ad::Generator gen(777);
+  ad::Tensor out;
+  {
+    ad::NoGradGuard ng;
+    out = f();
+  }
+  ASSERT_EQ(out.dtype(), ad::DType::F64) << what << ": convert the module with to(F64)";
+  std::vector<double> r(static_cast<size_t>(out.numel()));
+  for (auto& x : r) x = 0.5 + gen.uniform();
+  const ad::Tensor R = ad::Tensor::from_vector(r, out.shape());
+  auto value = [&] {
+    ad::NoGradGuard ng;
+    return ad::sum(f() * R).item();
+  };
+  for (auto [name, t] : wrt) t.zero_grad();
+  ad::backward(ad::sum(f() * R));
+  for (auto [name, t] : wrt) {
+    ASSERT_TRUE(t.grad().defined()) << what << ": no gradient reached " << name;
+    const std::vector<double> analytic = t.grad().to_f64();
+    double* x = t.data<double>();
+    const int64_t n = t.numel();
+    const int64_t stride = std::max<int64_t>(1, n / per_tensor);
+    for (int64_t i = 0; i < n; i += stride) {
+      const double x0 = x[i];
+      x[i] = x0 + h;
+      const double lp = value();
+      x[i] = x0 - h;
+      const double lm = value();
+      x[i] = x0;
+      const double numeric = (lp - lm) / (2 * h);
+      ASSERT_NEAR(analytic[static_cast<size_t>(i)], numeric, tol * (1 + std::fabs(numeric)))
+          << what << ": d/d " << name << "[" << i << "]";
+    }
+  }
+}
+
+// The module's parameters plus named extra inputs.
+inline NamedTensors params_and(const Module& m, const NamedTensors& inputs) {
+  NamedTensors all = m.named_parameters();
+  all.insert(all.end(), inputs.begin(), inputs.end());
+  return all;
+}
+
+}  // namespace lensflow::nn::testing
