@@ -1,0 +1,280 @@
+// pipeline/observed_io.cpp — see observed_io.hpp.
+#include "pipeline/observed_io.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "io/h5file.hpp"
+
+namespace lensflow::pipeline {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw std::runtime_error(path + ": " + what);
+}
+
+std::string lower_ext(const std::string& path) {
+  const auto dot = path.find_last_of('.');
+  if (dot == std::string::npos) return "";
+  std::string e = path.substr(dot + 1);
+  for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return e;
+}
+
+// Shape [N, length] or [length] -> N; anything else is an error naming the shape.
+int64_t events_of_shape(const std::string& path, const std::string& what, const io::Dims& d,
+                        int64_t length) {
+  auto shape = [&] {
+    std::string s = "[";
+    for (size_t i = 0; i < d.size(); ++i) s += (i ? ", " : "") + std::to_string(d[i]);
+    return s + "]";
+  };
+  if (d.size() == 1 && static_cast<int64_t>(d[0]) == length) return 1;
+  if (d.size() == 2 && static_cast<int64_t>(d[1]) == length) return static_cast<int64_t>(d[0]);
+  fail(path, what + " has shape " + shape() + "; expected [N, " + std::to_string(length) + "] or [" +
+                 std::to_string(length) + "] (72 days at 0.01 day; other grids must be resampled)");
+}
+
+// Fills NaN gaps (policy interpolate) or refuses them; refuses ±Inf and all-NaN curves.
+void treat_missing(ObservedSet& s, const std::string& path, NanPolicy nan) {
+  s.n_filled.assign(s.n_events, 0);
+  const int64_t L = s.length;
+  for (int64_t e = 0; e < s.n_events; ++e) {
+    double* f = s.flux.data() + e * L;
+    int64_t first_nan = -1, n_nan = 0;
+    for (int64_t i = 0; i < L; ++i) {
+      if (std::isinf(f[i]))
+        fail(path, "event " + std::to_string(e) + " has an infinite flux at point " + std::to_string(i));
+      if (std::isnan(f[i]) && n_nan++ == 0) first_nan = i;
+    }
+    if (n_nan == 0) continue;
+    if (n_nan == L) fail(path, "event " + std::to_string(e) + " has no finite flux point");
+    if (nan == NanPolicy::error)
+      fail(path, "event " + std::to_string(e) + " has " + std::to_string(n_nan) +
+                     " NaN flux points (first at point " + std::to_string(first_nan) +
+                     "); use --nan interpolate to fill gaps linearly");
+    int64_t prev = -1;  // last finite index
+    for (int64_t i = 0; i <= L; ++i) {
+      if (i < L && std::isnan(f[i])) continue;
+      // Gap (prev, i): fill between f[prev] and f[i], or with the finite edge value.
+      for (int64_t k = prev + 1; k < i; ++k) {
+        if (prev < 0) f[k] = f[i];
+        else if (i == L) f[k] = f[prev];
+        else f[k] = f[prev] + (f[i] - f[prev]) * double(k - prev) / double(i - prev);
+      }
+      prev = i;
+    }
+    s.n_filled[e] = n_nan;
+  }
+}
+
+void check_time_grid(const std::string& path, const double* t, int64_t L, int64_t event) {
+  for (int64_t i = 1; i < L; ++i)
+    if (!(std::fabs(t[i] - t[0] - i * kObservedCadence) < 1e-6))
+      fail(path, "time of event " + std::to_string(event) + " is not the regular 0.01-day grid (point " +
+                     std::to_string(i) + " at " + std::to_string(t[i]) + ", expected " +
+                     std::to_string(t[0] + i * kObservedCadence) + "); resample onto that grid first");
+}
+
+ObservedSet read_h5(const std::string& path, int64_t L) {
+  std::unique_ptr<io::H5Reader> r;
+  try {
+    r = std::make_unique<io::H5Reader>(path);
+  } catch (const io::H5Error& e) {
+    fail(path, std::string("cannot read as HDF5: ") + e.what());
+  }
+  if (!r->has("flux"))
+    fail(path, "no dataset 'flux' (expected flux shaped [N, " + std::to_string(L) + "])");
+  ObservedSet s;
+  s.length = L;
+  s.n_events = events_of_shape(path, "dataset 'flux'", r->shape("flux"), L);
+  s.flux = r->read_f64("flux");
+  s.t_start.assign(s.n_events, 0.0);
+  if (r->has("time")) {
+    const io::Dims td = r->shape("time");
+    const int64_t nt = events_of_shape(path, "dataset 'time'", td, L);
+    if (nt != 1 && nt != s.n_events)
+      fail(path, "dataset 'time' has " + std::to_string(nt) + " rows but 'flux' has " +
+                     std::to_string(s.n_events));
+    const auto t = r->read_f64("time");
+    for (int64_t e = 0; e < s.n_events; ++e) {
+      const double* te = t.data() + (nt == 1 ? 0 : e * L);
+      check_time_grid(path, te, L, e);
+      s.t_start[e] = te[0];
+    }
+  }
+  return s;
+}
+
+// Parses one CSV field; empty and "nan" are NaN. Returns false for a non-numeric field.
+bool parse_field(std::string f, double& v) {
+  f.erase(0, f.find_first_not_of(" \t\r"));
+  f.erase(f.find_last_not_of(" \t\r") + 1);
+  std::string l = f;
+  for (auto& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (l.empty() || l == "nan") {
+    v = NAN;
+    return true;
+  }
+  char* end = nullptr;
+  v = std::strtod(f.c_str(), &end);
+  return end && *end == '\0';
+}
+
+ObservedSet read_csv(const std::string& path, int64_t L) {
+  std::ifstream in(path);
+  if (!in) fail(path, "cannot open file");
+  std::vector<std::vector<double>> rows;
+  std::string line;
+  int64_t lineno = 0;
+  bool first_data_line = true;
+  while (std::getline(in, line)) {
+    ++lineno;
+    const auto p = line.find_first_not_of(" \t\r");
+    if (p == std::string::npos || line[p] == '#') continue;
+    std::vector<double> row;
+    std::stringstream ss(line);
+    std::string field;
+    bool numeric = true;
+    while (std::getline(ss, field, ',')) {
+      double v;
+      if (!parse_field(field, v)) {
+        numeric = false;
+        break;
+      }
+      row.push_back(v);
+    }
+    if (!line.empty() && line.back() == ',') row.push_back(NAN);  // trailing empty field
+    if (!numeric) {
+      if (first_data_line) {  // header
+        first_data_line = false;
+        continue;
+      }
+      fail(path, "line " + std::to_string(lineno) + " has a non-numeric field '" + field + "'");
+    }
+    first_data_line = false;
+    rows.push_back(std::move(row));
+  }
+  if (rows.empty()) fail(path, "no data rows");
+  ObservedSet s;
+  s.length = L;
+  const bool column = std::all_of(rows.begin(), rows.end(), [](const auto& r) { return r.size() == 1; });
+  if (column) {
+    if (static_cast<int64_t>(rows.size()) != L)
+      fail(path, "a single-column CSV must hold one light curve of " + std::to_string(L) +
+                     " points; found " + std::to_string(rows.size()));
+    s.n_events = 1;
+    for (const auto& r : rows) s.flux.push_back(r[0]);
+  } else {
+    for (size_t i = 0; i < rows.size(); ++i)
+      if (static_cast<int64_t>(rows[i].size()) != L)
+        fail(path, "row " + std::to_string(i) + " has " + std::to_string(rows[i].size()) +
+                       " values; each light curve needs " + std::to_string(L) +
+                       " (72 days at 0.01 day; other grids must be resampled)");
+    s.n_events = static_cast<int64_t>(rows.size());
+    for (const auto& r : rows) s.flux.insert(s.flux.end(), r.begin(), r.end());
+  }
+  s.t_start.assign(s.n_events, 0.0);
+  return s;
+}
+
+// Minimal .npy reader (format versions 1-3).
+ObservedSet read_npy(const std::string& path, int64_t L) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, "cannot open file");
+  char magic[8];
+  if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    fail(path, "not a NumPy .npy file (bad magic)");
+  const int major = static_cast<unsigned char>(magic[6]);
+  uint32_t hlen = 0;
+  if (major == 1) {
+    unsigned char b[2];
+    if (!in.read(reinterpret_cast<char*>(b), 2)) fail(path, "truncated .npy header");
+    hlen = b[0] | (b[1] << 8);
+  } else if (major == 2 || major == 3) {
+    unsigned char b[4];
+    if (!in.read(reinterpret_cast<char*>(b), 4)) fail(path, "truncated .npy header");
+    hlen = b[0] | (b[1] << 8) | (b[2] << 16) | (uint32_t(b[3]) << 24);
+  } else {
+    fail(path, "unsupported .npy format version " + std::to_string(major));
+  }
+  if (hlen > (1u << 20)) fail(path, "implausible .npy header length");
+  std::string h(hlen, '\0');
+  if (!in.read(h.data(), hlen)) fail(path, "truncated .npy header");
+  auto value_of = [&](const std::string& key) {
+    const auto k = h.find("'" + key + "'");
+    if (k == std::string::npos) fail(path, ".npy header lacks '" + key + "'");
+    return h.substr(h.find(':', k) + 1);
+  };
+  std::string descr = value_of("descr");
+  descr = descr.substr(descr.find('\'') + 1);
+  descr = descr.substr(0, descr.find('\''));
+  std::string fo = value_of("fortran_order");
+  fo = fo.substr(0, fo.find(','));
+  const bool fortran = fo.find("True") != std::string::npos;
+  std::string sh = value_of("shape");
+  sh = sh.substr(sh.find('(') + 1, sh.find(')') - sh.find('(') - 1);
+  io::Dims dims;
+  std::stringstream ss(sh);
+  std::string tok;
+  while (std::getline(ss, tok, ','))
+    if (tok.find_first_not_of(" ") != std::string::npos) dims.push_back(std::stoull(tok));
+  size_t width;
+  char kind;
+  if (descr == "<f8" || descr == "=f8") width = 8, kind = 'f';
+  else if (descr == "<f4" || descr == "=f4") width = 4, kind = 'f';
+  else if (descr == "<i8" || descr == "=i8") width = 8, kind = 'i';
+  else if (descr == "<i4" || descr == "=i4") width = 4, kind = 'i';
+  else fail(path, "unsupported .npy dtype '" + descr + "' (use little-endian float32/64 or int32/64)");
+  ObservedSet s;
+  s.length = L;
+  s.n_events = events_of_shape(path, "array", dims, L);
+  const size_t n = static_cast<size_t>(s.n_events * L);
+  std::vector<char> raw(n * width);
+  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
+    fail(path, "truncated .npy data (expected " + std::to_string(n) + " values)");
+  s.flux.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const char* p = raw.data() + i * width;
+    double v;
+    if (kind == 'f' && width == 8) { double x; std::memcpy(&x, p, 8); v = x; }
+    else if (kind == 'f') { float x; std::memcpy(&x, p, 4); v = x; }
+    else if (width == 8) { int64_t x; std::memcpy(&x, p, 8); v = double(x); }
+    else { int32_t x; std::memcpy(&x, p, 4); v = double(x); }
+    // Fortran order of [N, L]: element (e, j) is stored at j * N + e.
+    size_t dst = i;
+    if (fortran && dims.size() == 2) dst = (i % s.n_events) * L + i / s.n_events;
+    s.flux[dst] = v;
+  }
+  s.t_start.assign(s.n_events, 0.0);
+  return s;
+}
+
+}  // namespace
+
+NanPolicy parse_nan_policy(const std::string& s) {
+  if (s == "error") return NanPolicy::error;
+  if (s == "interpolate") return NanPolicy::interpolate;
+  throw std::invalid_argument("NaN policy must be 'error' or 'interpolate', got '" + s + "'");
+}
+
+ObservedSet read_observed(const std::string& path, NanPolicy nan, int64_t length) {
+  if (length < 2) throw std::invalid_argument("read_observed: length must be >= 2");
+  const std::string e = lower_ext(path);
+  ObservedSet s;
+  if (e == "h5" || e == "hdf5") s = read_h5(path, length);
+  else if (e == "csv" || e == "txt") s = read_csv(path, length);
+  else if (e == "npy") s = read_npy(path, length);
+  else fail(path, "unknown extension '." + e + "' (expected .h5, .hdf5, .csv, .txt or .npy)");
+  if (s.n_events < 1) fail(path, "no light curve in the file");
+  treat_missing(s, path, nan);
+  return s;
+}
+
+}  // namespace lensflow::pipeline

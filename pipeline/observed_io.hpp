@@ -1,0 +1,56 @@
+// pipeline/observed_io.hpp — reads user light curves (observed or simulated elsewhere) for
+// `lensflow-infer --input FILE`.
+//
+// The network was trained on 72-day windows sampled every 0.01 day: every light curve must have
+// exactly `length` (7,200) flux values on that regular grid, the first point at the window start
+// (t0 is then reported relative to the first point; add `t_start` for absolute times). Flux is in
+// the simulation's units (photon counts with baseline F_s + F_b = SNR², SPEC §2); the same
+// preprocessing as in training is applied afterwards by the caller.
+//
+// Formats (chosen by file extension):
+//   .h5 / .hdf5  dataset "flux", shape [N, length] or [length]; optional "time" of the same shape
+//                (or [length] shared by all events): checked to be a regular 0.01-day grid
+//                (tolerance 1e-6 d), its first value becomes t_start.
+//   .csv / .txt  either one light curve per row (length comma-separated values) or one light
+//                curve as a single column of length rows; '#' starts a comment line; a first line
+//                that is not numeric is a header and is skipped; "nan", "NaN" or an empty field
+//                is a missing point.
+//   .npy         NumPy array, float32/float64/int32/int64, little-endian, C or Fortran order,
+//                shape [N, length] or [length].
+// Errors (missing file, foreign or truncated file, wrong length, other grids, ±Inf, a light curve
+// with no finite point, NaN under NanPolicy::error) throw std::runtime_error naming the file, the
+// event (row) and the problem. Other cadences or lengths are not resampled: resample the data onto
+// the 0.01-day grid yourself, knowing that interpolation alters the noise.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace lensflow::pipeline {
+
+constexpr int64_t kObservedLength = 7200;  // 72 days at 0.01 day
+constexpr double kObservedCadence = 0.01;  // days
+
+// What to do with NaN (missing) points.
+enum class NanPolicy {
+  error,        // refuse the file (default): the network never saw gaps
+  interpolate,  // fill each gap linearly between its finite neighbours (edges: nearest finite
+                // value) and report how many points were filled per event
+};
+
+struct ObservedSet {
+  int64_t n_events = 0;
+  int64_t length = kObservedLength;
+  std::vector<double> flux;        // [n_events, length]
+  std::vector<double> t_start;     // [n_events] time of the first point (0 when the file has none)
+  std::vector<int64_t> n_filled;   // [n_events] NaN points filled (NanPolicy::interpolate)
+};
+
+ObservedSet read_observed(const std::string& path, NanPolicy nan = NanPolicy::error,
+                          int64_t length = kObservedLength);
+
+// Parses "error" / "interpolate" (for command lines); throws std::invalid_argument otherwise.
+NanPolicy parse_nan_policy(const std::string& s);
+
+}  // namespace lensflow::pipeline
