@@ -1,0 +1,182 @@
+// lens/finite_source.hpp — binary-lens finite-source magnification, uniform or linearly
+// limb-darkened, with error control and a bounded amount of work (host and device, one call per
+// point; the batched API in lens/lensflow_lens.hpp loops over it on CPU threads or GPU threads).
+//
+// Decision tree per source disk of radius r (after VBMicrolensing, Bozza et al. 2018):
+//  1. Images at the centre (point source, A0) and an estimate d of the distance to the nearest
+//     caustic from the roots (contour::caustic_distance: the lens map of the midpoint of the
+//     spurious-root pair, or of the nearest opposite-parity image pair).
+//  2. d > kPointFar·r and (r/d)² below the tolerance: the point-source value (finite-source
+//     correction ~ (r/d)²·A).
+//  3. d > kHexNear·r: hexadecapole expansion (lens/hexadecapole.hpp, 12 more point-source solves);
+//     accepted when its hexadecapole term, taken as the error bound, is within the tolerance.
+//  4. Otherwise contour integration of the images of the boundary (lens/contour.hpp), adaptively
+//     refined until the error estimate meets the tolerance or the sample budget is spent.
+// Limb darkening (opt.a1 > 0): adaptive Simpson in μ over uniform disks of radii ρ·sqrt(1 − μ²)
+// (lens/limb_darkening.hpp), each evaluated by the tree above to a share of the tolerance.
+//
+// Tolerance: the result is accepted when its estimated absolute error is <= max(tol_abs, tol_rel·A)
+// (as VBMicrolensing's Tol/RelTol, either suffices).
+// Work bound per call: uniform, ≤ 13 point solves + max_samples contour samples; limb-darkened,
+// ≤ max_radii uniform disks, i.e. ≤ max_radii·(13 + max_samples) root solves. Each root solve is a
+// warm-started Aberth iteration (≤ 100 sweeps over 5 roots). Nothing allocates; the workspace
+// (kContourMaxSamples samples, ~190 kB by default) is passed in and reused.
+#pragma once
+#include <cmath>
+
+#include "lens/binary_lens.hpp"
+#include "lens/contour.hpp"
+#include "lens/hexadecapole.hpp"
+#include "lens/limb_darkening.hpp"
+
+namespace lensflow::lens {
+
+// Maximum number of uniform-disk radii of one limb-darkened evaluation (compile-time bound of the
+// adaptive Simpson stack; opt.max_radii may only lower it).
+constexpr int kMaxLdRadii = 65;
+
+struct FiniteSourceOptions {
+  double tol_abs = 1e-4;  // absolute error goal on A
+  double tol_rel = 1e-3;  // relative error goal on A (either goal met suffices)
+  double a1 = 0.0;        // linear limb darkening, I(r) ∝ 1 − a1(1 − sqrt(1 − r²/ρ²)); 0 = uniform
+  int max_samples = kContourMaxSamples;  // source-boundary samples per contour (the work budget)
+  int max_radii = 33;                    // uniform disks per limb-darkened evaluation (<= kMaxLdRadii)
+};
+
+enum FiniteMagStatus : int {
+  kFiniteOk = 0,           // error estimate within tolerance
+  kFiniteBudgetHit = 1,    // work budget spent; err may exceed the tolerance
+  kFiniteBadInput = 2,     // non-finite input or rho < 0; A is NaN
+};
+
+struct FiniteMagResult {
+  double A;    // magnification (>= 1)
+  double err;  // estimated absolute error of A
+  int status;  // FiniteMagStatus
+};
+
+// Per-thread scratch memory (in global memory on the device). sizeof ~ 190 kB at the default
+// LENSFLOW_FS_MAX_SAMPLES = 1536; define that macro to change the capacity.
+struct FiniteSourceWorkspace {
+  ContourWorkspace contour;
+};
+
+namespace detail {
+
+// Safety factor on the hexadecapole term taken as the error of the expansion.
+constexpr double kHexSafety = 1.0;
+// Initial number of contour samples.
+constexpr int kContourInitialSamples = 24;
+
+// Magnification of the uniform disk (radius r, brightness-weighted with a1 only for the expansions
+// of steps 2–3, which apply the LD moments directly) to absolute error tol_abs_eff.
+struct DiskMag {
+  double A, err;
+  bool ok;
+};
+
+LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, double tol_abs, double tol_rel,
+                                     int max_samples, FiniteSourceWorkspace* ws) {
+  cplx roots[5];
+  bool img[5];
+  binary_images(L, zeta0, roots, img, false);
+  const double A0 = images_magnification(L, roots, img);
+  if (!(r > 0.0)) return {A0, 0.0, true};
+  const HexadecapoleResult h = hexadecapole_mag(L, zeta0, r, 0.0, A0, roots);
+  // The expansion is trusted while its last term is small: the series then converges (the disk
+  // stays well inside the distance to the nearest caustic, where A is singular).
+  const double err = kHexSafety * (fabs(h.A4) + fabs(h.A2) * fabs(h.A4 / (fabs(h.A2) + 1e-300)));
+  if (err < fmax(tol_abs, tol_rel * h.A)) return {h.A, err, true};
+  const ContourResult c =
+      contour_mag_uniform(L, zeta0, r, tol_abs, tol_rel, kContourInitialSamples, max_samples, ws->contour);
+  return {c.A, c.err, c.converged};
+}
+
+}  // namespace detail
+
+// Finite-source magnification of the disk of radius rho centred on source position zeta (SPEC §2
+// frame), uniform (opt.a1 = 0) or linearly limb-darkened. ws: caller-owned scratch (one per
+// concurrent call). Never returns NaN for finite input; A >= 1.
+LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta, double rho,
+                                              const FiniteSourceOptions& opt, FiniteSourceWorkspace* ws) {
+  FiniteMagResult out{0.0, 0.0, kFiniteOk};
+  if (!(rho >= 0.0) || !(fabs(zeta.re) < 1e300) || !(fabs(zeta.im) < 1e300) || !(rho < 1e300)) {
+    out.A = NAN;
+    out.err = NAN;
+    out.status = kFiniteBadInput;
+    return out;
+  }
+  const int max_samples = opt.max_samples < kContourMaxSamples ? opt.max_samples : kContourMaxSamples;
+  if (!(opt.a1 > 0.0) || rho == 0.0) {
+    const detail::DiskMag m = detail::uniform_disk_mag(lens, zeta, rho, opt.tol_abs, opt.tol_rel, max_samples, ws);
+    out.A = m.A > 1.0 ? m.A : 1.0;
+    out.err = m.err;
+    out.status = m.ok ? kFiniteOk : kFiniteBudgetHit;
+    return out;
+  }
+  // Limb darkening: A_LD = [(1 − a1)·M(ρ) + a1·∫₀¹ g(μ) dμ]/(1 − a1/3), g(μ) = (1 − μ²)·M(ρ·sqrt(1 − μ²)).
+  const double a1 = opt.a1 > 1.0 ? 1.0 : opt.a1;
+  const double norm = 1.0 - a1 / 3.0;
+  int max_radii = opt.max_radii < kMaxLdRadii ? opt.max_radii : kMaxLdRadii;
+  if (max_radii < 3) max_radii = 3;
+  // Each disk gets a quarter of the goal; the quadrature in μ the rest.
+  const double tol_abs_disk = 0.25 * opt.tol_abs, tol_rel_disk = 0.25 * opt.tol_rel;
+  bool all_ok = true;
+  double disk_err = 0.0;  // largest error of a g value (the μ-quadrature weights sum to 1)
+  double err_rho = 0.0;   // error of M(ρ)
+  int n_radii = 0;
+  auto g = [&](double mu) {
+    const double s2 = 1.0 - mu * mu;
+    if (s2 <= 0.0) return 0.0;
+    const detail::DiskMag m =
+        detail::uniform_disk_mag(lens, zeta, rho * sqrt(s2), tol_abs_disk, tol_rel_disk, max_samples, ws);
+    ++n_radii;
+    all_ok = all_ok && m.ok;
+    if (s2 * m.err > disk_err) disk_err = s2 * m.err;
+    if (mu == 0.0) err_rho = m.err;
+    return s2 * m.A;
+  };
+  const double M_rho = g(0.0);
+  // Adaptive Simpson on [0, 1] with an explicit stack (depth-first; tolerance halves per level).
+  struct Panel {
+    double a, b, fa, fm, fb, whole, tol;
+  };
+  constexpr int kStack = 32;
+  Panel stack[kStack];
+  const double f1 = 0.0;  // g(1) = 0: the disk of radius 0
+  const double fm0 = g(0.5);
+  int top = 0;
+  const double A_guess = ((1.0 - a1) * M_rho + a1 * (M_rho + 4.0 * fm0) / 6.0) / norm;
+  const double goal = 0.5 * fmax(opt.tol_abs, opt.tol_rel * A_guess) * norm / a1;
+  stack[0] = {0.0, 1.0, M_rho, fm0, f1, (M_rho + 4.0 * fm0 + f1) / 6.0, goal};
+  double integral = 0.0, quad_err = 0.0;
+  while (top >= 0) {
+    const Panel p = stack[top--];
+    const double m = 0.5 * (p.a + p.b), hw = p.b - p.a;
+    const bool can_split = n_radii + 2 <= max_radii && top + 2 < kStack;
+    if (!can_split) {
+      integral += p.whole;  // budget spent: keep the coarse panel, report through status
+      all_ok = false;
+      continue;
+    }
+    const double fl = g(0.5 * (p.a + m));
+    const double fr = g(0.5 * (m + p.b));
+    const double left = (p.fa + 4.0 * fl + p.fm) * (0.5 * hw) / 6.0;
+    const double right = (p.fm + 4.0 * fr + p.fb) * (0.5 * hw) / 6.0;
+    const double e = (left + right - p.whole) / 15.0;
+    if (fabs(e) <= p.tol) {
+      integral += left + right + e;  // Richardson extrapolation (Boole's rule)
+      quad_err += fabs(e);
+    } else {
+      stack[++top] = {m, p.b, p.fm, fr, p.fb, right, 0.5 * p.tol};
+      stack[++top] = {p.a, m, p.fa, fl, p.fm, left, 0.5 * p.tol};
+    }
+  }
+  out.A = ((1.0 - a1) * M_rho + a1 * integral) / norm;
+  out.err = ((1.0 - a1) * err_rho + a1 * (quad_err + disk_err)) / norm;
+  if (!(out.A >= 1.0)) out.A = 1.0;
+  out.status = all_ok ? kFiniteOk : kFiniteBudgetHit;
+  return out;
+}
+
+}  // namespace lensflow::lens
