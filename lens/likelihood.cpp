@@ -52,9 +52,7 @@ double log_likelihood_from_sums(const FluxSums& s, BaselineFluxMode mode, double
   return ll;
 }
 
-namespace {
-
-void check_theta(const double* theta, std::size_t n_theta, std::size_t offset) {
+void validate_theta(const double* theta, std::size_t n_theta, std::size_t offset) {
   for (std::size_t k = 0; k < n_theta; ++k)
     for (int d = 0; d < kThetaDim; ++d)
       if (!std::isfinite(theta[k * kThetaDim + d])) {
@@ -64,6 +62,8 @@ void check_theta(const double* theta, std::size_t n_theta, std::size_t offset) {
         throw std::invalid_argument(os.str());
       }
 }
+
+namespace {
 
 FluxSums sums_for(const double* A, double fs, const std::vector<double>& x) {
   FluxSums s;
@@ -89,7 +89,7 @@ void check_options(const LikelihoodOptions& opt) {
 
 void evaluate_usable(const UsablePoints& u, const double* theta, std::size_t n_theta, const LikelihoodOptions& opt,
                      double* logl, const LikelihoodExtras& extras, std::size_t index_offset) {
-  check_theta(theta, n_theta, index_offset);
+  validate_theta(theta, n_theta, index_offset);
   const std::size_t n_t = u.t.size();
   const std::size_t chunk = std::max<std::size_t>(1, std::min(n_theta, opt.max_chunk_points / n_t));
   std::vector<EventParams> ev(chunk);

@@ -116,6 +116,10 @@ struct UsablePoints {
 };
 UsablePoints usable_points(const LightCurveView& obs);
 
+// Throws std::invalid_argument naming the sample (index offset + k) and component of the first
+// non-finite θ value.
+void validate_theta(const double* theta, std::size_t n_theta, std::size_t offset = 0);
+
 // log L from sums according to the mode (−inf if some m <= 0); F̂ and χ² out (nullable).
 double log_likelihood_from_sums(const FluxSums& s, BaselineFluxMode mode, double* fbase_out, double* chi2_out);
 
