@@ -1,0 +1,69 @@
+// lens/lensflow_lens.hpp — the public, batched forward-model API of lensflow (host and device).
+//
+// Everything another microlensing code needs: point-source and finite-source binary-lens
+// magnifications for arrays of source positions, and whole light curves for arrays of events, on
+// CPU threads or on a CUDA device. Frames and conventions are those of SPEC §2 (see
+// lens/binary_lens.hpp and lens/trajectory.hpp): COM origin, primary at -s q/(1+q), secondary at
+// +s/(1+q), α in degrees. q > 1 is accepted (the body at +x is then the heavier one).
+//
+// Host calls take host pointers and use n_threads worker threads (0 = all cores); finite-source
+// work is load-balanced dynamically (a point on a caustic costs far more than one far from it).
+// Device calls take device pointers and a cudaStream_t passed as void* (nullptr = default stream);
+// they are asynchronous with respect to the host, like any kernel launch. They throw
+// std::runtime_error when the library was built without CUDA or no device is present.
+//
+// Inputs are validated before any work: a non-finite value, s <= 0, q <= 0, rho < 0, tE <= 0
+// throws std::invalid_argument naming the index and the field. Device calls validate on the host
+// after copying the parameters back (one extra transfer) — see point_mag_device.
+#pragma once
+#include <cstddef>
+
+#include "lens/trajectory.hpp"
+// TRANSITIONAL (removed once lens/finite_source.hpp is committed): lets the point-source API build
+// while the finite-source header is being written.
+#if __has_include("lens/finite_source.hpp")
+#include "lens/finite_source.hpp"
+#define LENSFLOW_LENS_HAVE_FINITE 1
+#else
+#define LENSFLOW_LENS_HAVE_FINITE 0
+namespace lensflow::lens {
+struct FiniteSourceOptions {
+  double tol_abs = 1e-4, tol_rel = 1e-4, a1 = 0.0;
+};
+}  // namespace lensflow::lens
+#endif
+
+namespace lensflow::lens {
+
+// Point-source magnification A[i] of the binary lens (s[i], q[i]) at source position (y1[i], y2[i]).
+void point_mag_host(const double* s, const double* q, const double* y1, const double* y2, std::size_t n,
+                    double* A, int n_threads = 0);
+
+// Finite-source magnification of a source of radius rho[i] (uniform, or linearly limb-darkened with
+// opt.a1), to the accuracy asked in opt (tol_abs, tol_rel). A_err (nullable) receives the
+// error estimate of each value.
+void finite_mag_host(const double* s, const double* q, const double* y1, const double* y2, const double* rho,
+                     std::size_t n, const FiniteSourceOptions& opt, double* A, double* A_err, int n_threads = 0);
+
+// Light curves: A[e * n_t + i] is the magnification of event ev[e] at time t[i] (row-major,
+// n_events × n_t). finite = false gives point-source curves (ev.rho ignored).
+void lightcurves_host(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, bool finite,
+                      const FiniteSourceOptions& opt, double* A, double* A_err, int n_threads = 0);
+
+// Device twins: every pointer is a device pointer; stream is a cudaStream_t (nullptr = default).
+void point_mag_device(const double* s, const double* q, const double* y1, const double* y2, std::size_t n,
+                      double* A, void* stream = nullptr);
+void finite_mag_device(const double* s, const double* q, const double* y1, const double* y2, const double* rho,
+                       std::size_t n, const FiniteSourceOptions& opt, double* A, double* A_err,
+                       void* stream = nullptr);
+void lightcurves_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
+                        bool finite, const FiniteSourceOptions& opt, double* A, double* A_err,
+                        void* stream = nullptr);
+
+// True when the library was built with CUDA and at least one device is usable.
+bool cuda_device_available();
+
+// Number of worker threads a host call with n_threads = 0 uses (hardware concurrency, at least 1).
+int default_thread_count();
+
+}  // namespace lensflow::lens
