@@ -41,36 +41,24 @@ int64_t events_of_shape(const std::string& path, const std::string& what, const 
                  std::to_string(length) + "] (72 days at 0.01 day; other grids must be resampled)");
 }
 
-// Fills NaN gaps (policy interpolate) or refuses them; refuses ±Inf and all-NaN curves.
-void treat_missing(ObservedSet& s, const std::string& path, NanPolicy nan) {
-  s.n_filled.assign(s.n_events, 0);
+// Refuses ±Inf, all-NaN curves and (policy error) any NaN; counts the NaN points otherwise.
+void check_missing(ObservedSet& s, const std::string& path, NanPolicy nan) {
+  s.n_missing.assign(s.n_events, 0);
   const int64_t L = s.length;
   for (int64_t e = 0; e < s.n_events; ++e) {
-    double* f = s.flux.data() + e * L;
+    const double* f = s.flux.data() + e * L;
     int64_t first_nan = -1, n_nan = 0;
     for (int64_t i = 0; i < L; ++i) {
       if (std::isinf(f[i]))
         fail(path, "event " + std::to_string(e) + " has an infinite flux at point " + std::to_string(i));
       if (std::isnan(f[i]) && n_nan++ == 0) first_nan = i;
     }
-    if (n_nan == 0) continue;
     if (n_nan == L) fail(path, "event " + std::to_string(e) + " has no finite flux point");
-    if (nan == NanPolicy::error)
+    if (n_nan > 0 && nan == NanPolicy::error)
       fail(path, "event " + std::to_string(e) + " has " + std::to_string(n_nan) +
                      " NaN flux points (first at point " + std::to_string(first_nan) +
                      "); use --nan interpolate to fill gaps linearly");
-    int64_t prev = -1;  // last finite index
-    for (int64_t i = 0; i <= L; ++i) {
-      if (i < L && std::isnan(f[i])) continue;
-      // Gap (prev, i): fill between f[prev] and f[i], or with the finite edge value.
-      for (int64_t k = prev + 1; k < i; ++k) {
-        if (prev < 0) f[k] = f[i];
-        else if (i == L) f[k] = f[prev];
-        else f[k] = f[prev] + (f[i] - f[prev]) * double(k - prev) / double(i - prev);
-      }
-      prev = i;
-    }
-    s.n_filled[e] = n_nan;
+    s.n_missing[e] = n_nan;
   }
 }
 
@@ -273,7 +261,7 @@ ObservedSet read_observed(const std::string& path, NanPolicy nan, int64_t length
   else if (e == "npy") s = read_npy(path, length);
   else fail(path, "unknown extension '." + e + "' (expected .h5, .hdf5, .csv, .txt or .npy)");
   if (s.n_events < 1) fail(path, "no light curve in the file");
-  treat_missing(s, path, nan);
+  check_missing(s, path, nan);
   return s;
 }
 

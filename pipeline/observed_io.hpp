@@ -35,8 +35,9 @@ constexpr double kObservedCadence = 0.01;  // days
 // What to do with NaN (missing) points.
 enum class NanPolicy {
   error,        // refuse the file (default): the network never saw gaps
-  interpolate,  // fill each gap linearly between its finite neighbours (edges: nearest finite
-                // value) and report how many points were filled per event
+  interpolate,  // keep NaN points as missing and count them; the preprocessing
+                // (lens::preprocess_lightcurve) then fills them by linear interpolation of the
+                // log flux between the nearest valid neighbours (constant beyond the ends)
 };
 
 struct ObservedSet {
@@ -44,7 +45,7 @@ struct ObservedSet {
   int64_t length = kObservedLength;
   std::vector<double> flux;        // [n_events, length]
   std::vector<double> t_start;     // [n_events] time of the first point (0 when the file has none)
-  std::vector<int64_t> n_filled;   // [n_events] NaN points filled (NanPolicy::interpolate)
+  std::vector<int64_t> n_missing;  // [n_events] NaN points left for the preprocessing to fill
 };
 
 ObservedSet read_observed(const std::string& path, NanPolicy nan = NanPolicy::error,
