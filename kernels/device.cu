@@ -1,0 +1,171 @@
+// kernels/device.cu — the CUDA context: device query, one stream, cuBLAS handle, and a caching
+// allocator (blocks are rounded to size classes and kept on free lists for reuse, so ops never
+// call cudaMalloc in steady state; on out-of-memory the cache is released and the call retried).
+#include <cstdio>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+
+#include "kernels/cuda_utils.cuh"
+#include "kernels/device.hpp"
+
+namespace lensflow::kernels {
+namespace cuda {
+
+void throw_cuda(cudaError_t e, const char* what, const char* file, int line) {
+  throw std::runtime_error(std::string("CUDA error '") + cudaGetErrorString(e) + "' in " + what +
+                           " at " + file + ":" + std::to_string(line));
+}
+void throw_cublas(cublasStatus_t s, const char* what, const char* file, int line) {
+  throw std::runtime_error(std::string("cuBLAS error ") + std::to_string(int(s)) + " in " + what +
+                           " at " + file + ":" + std::to_string(line));
+}
+
+cublasHandle_t cublas() {
+  static cublasHandle_t handle = [] {
+    cublasHandle_t h;
+    LF_CUBLAS_CHECK(cublasCreate(&h));
+    LF_CUBLAS_CHECK(cublasSetStream(h, stream()));
+    return h;
+  }();
+  return handle;
+}
+
+}  // namespace cuda
+
+namespace {
+
+// Size classes: multiples of 512 B up to 1 MiB, then 8 steps per power of two (<= 12.5% waste).
+size_t size_class(size_t bytes) {
+  if (bytes <= (size_t(1) << 20)) return (bytes + 511) / 512 * 512;
+  size_t p = size_t(1) << 20;
+  while (p * 2 < bytes) p *= 2;
+  const size_t step = p / 8;
+  return (bytes + step - 1) / step * step;
+}
+
+struct Pool {
+  std::mutex m;
+  std::unordered_map<void*, size_t> live;     // pointer -> class size
+  std::multimap<size_t, void*> free_blocks;   // class size -> cached block
+  DevicePoolStats stats;
+
+  void release_cache() {
+    for (auto& [size, p] : free_blocks) cudaFree(p);
+    free_blocks.clear();
+    stats.cached = 0;
+  }
+};
+
+Pool& pool() {
+  static Pool* p = new Pool();  // never destroyed: blocks may be freed during static teardown
+  return *p;
+}
+
+}  // namespace
+
+bool cuda_device_available() {
+  static const bool available = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      cudaGetLastError();  // clear the sticky error from a failed query
+      return false;
+    }
+    return n > 0;
+  }();
+  return available;
+}
+
+void* device_stream() {
+  static cudaStream_t s = [] {
+    if (!cuda_device_available()) throw std::runtime_error("device_stream: no CUDA device");
+    cudaStream_t st;
+    LF_CUDA_CHECK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    return st;
+  }();
+  return s;
+}
+
+void* device_alloc(size_t bytes) {
+  if (!cuda_device_available()) throw std::runtime_error("device_alloc: no CUDA device available");
+  const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lk(p.m);
+  void* ptr = nullptr;
+  auto it = p.free_blocks.find(cls);
+  if (it != p.free_blocks.end()) {
+    ptr = it->second;
+    p.free_blocks.erase(it);
+    p.stats.cached -= cls;
+  } else {
+    cudaError_t e = cudaMalloc(&ptr, cls);
+    if (e == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      LF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+      p.release_cache();
+      e = cudaMalloc(&ptr, cls);
+    }
+    if (e != cudaSuccess)
+      cuda::throw_cuda(e, ("device_alloc of " + std::to_string(cls) + " bytes").c_str(), __FILE__,
+                       __LINE__);
+  }
+  p.live[ptr] = cls;
+  p.stats.in_use += cls;
+  if (p.stats.in_use > p.stats.peak) p.stats.peak = p.stats.in_use;
+  return ptr;
+}
+
+void device_free(void* ptr) {
+  if (!ptr) return;
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lk(p.m);
+  auto it = p.live.find(ptr);
+  if (it == p.live.end()) return;  // not ours (already released)
+  const size_t cls = it->second;
+  p.live.erase(it);
+  p.stats.in_use -= cls;
+  p.free_blocks.emplace(cls, ptr);
+  p.stats.cached += cls;
+}
+
+DevicePoolStats device_pool_stats() {
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lk(p.m);
+  return p.stats;
+}
+void device_pool_reset_peak() {
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lk(p.m);
+  p.stats.peak = p.stats.in_use;
+}
+void device_pool_empty_cache() {
+  if (!cuda_device_available()) return;
+  device_synchronize();
+  Pool& p = pool();
+  std::lock_guard<std::mutex> lk(p.m);
+  p.release_cache();
+}
+
+void device_synchronize() { LF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream())); }
+
+void copy_host_to_device(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  LF_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, cuda::stream()));
+  // The host buffer may be freed right after return: wait for the copy.
+  LF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+}
+void copy_device_to_host(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  LF_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda::stream()));
+  LF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+}
+void copy_device_to_device(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  LF_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, cuda::stream()));
+}
+void device_memset_zero(void* p, size_t bytes) {
+  if (bytes == 0) return;
+  LF_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, cuda::stream()));
+}
+
+}  // namespace lensflow::kernels
