@@ -1,0 +1,286 @@
+// lens/batch_cuda.cu — CUDA backend of the batched API (lens/lensflow_lens.hpp). The kernels call
+// the same LENSFLOW_HD physics as lens/batch_cpu.cpp, one thread per point (or per block of
+// consecutive epochs of a light curve, warm-starting the root solver along it).
+//
+// Validation: a first kernel finds the lowest index holding an invalid value (atomicMin on
+// index·8 + field code); the host reads that one word back (a stream synchronization) and throws
+// std::invalid_argument naming the index and the field before any magnification is computed.
+#include <cuda_runtime.h>
+
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "lens/binary_lens.hpp"
+#include "lens/lensflow_lens.hpp"
+#include "lens/lightcurve.hpp"
+
+namespace lensflow::lens {
+
+namespace {
+
+void check(cudaError_t err, const char* what) {
+  if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
+}
+
+constexpr unsigned long long kNoError = ~0ull;
+constexpr int kThreads = 128;
+// Epochs per light-curve work item: long enough for warm starts to pay, short enough to fill the GPU.
+constexpr std::size_t kEpochBlock = 64;
+
+int blocks_for(std::size_t n) {
+  const std::size_t b = (n + kThreads - 1) / kThreads;
+  return static_cast<int>(b < 65535 * 16 ? (b == 0 ? 1 : b) : 65535 * 16);  // grid-stride beyond this
+}
+
+__device__ bool finite_d(double x) { return x - x == 0.0; }
+
+__device__ void flag(unsigned long long* first_bad, std::size_t i, int field) {
+  atomicMin(first_bad, static_cast<unsigned long long>(i) * 8ull + static_cast<unsigned long long>(field));
+}
+
+// Field codes for points: 0 s, 1 q, 2 y1, 3 y2, 4 rho.
+__global__ void validate_points_kernel(const double* s, const double* q, const double* y1, const double* y2,
+                                       const double* rho, std::size_t n, unsigned long long* first_bad) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x) {
+    if (!(finite_d(s[i]) && s[i] > 0.0)) flag(first_bad, i, 0);
+    else if (!(finite_d(q[i]) && q[i] > 0.0)) flag(first_bad, i, 1);
+    else if (!finite_d(y1[i])) flag(first_bad, i, 2);
+    else if (!finite_d(y2[i])) flag(first_bad, i, 3);
+    else if (rho && !(finite_d(rho[i]) && rho[i] >= 0.0)) flag(first_bad, i, 4);
+  }
+}
+
+// Field codes for events: 0 s, 1 q, 2 alpha_deg, 3 u0, 4 t0, 5 tE, 6 rho; times use index n_events + i, code 7.
+__global__ void validate_events_kernel(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
+                                       bool finite, unsigned long long* first_bad) {
+  const std::size_t n = n_events + n_t;
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x) {
+    if (i >= n_events) {
+      if (!finite_d(t[i - n_events])) flag(first_bad, i, 7);
+      continue;
+    }
+    const EventParams e = ev[i];
+    if (!(finite_d(e.s) && e.s > 0.0)) flag(first_bad, i, 0);
+    else if (!(finite_d(e.q) && e.q > 0.0)) flag(first_bad, i, 1);
+    else if (!finite_d(e.alpha_deg)) flag(first_bad, i, 2);
+    else if (!finite_d(e.u0)) flag(first_bad, i, 3);
+    else if (!finite_d(e.t0)) flag(first_bad, i, 4);
+    else if (!(finite_d(e.tE) && e.tE > 0.0)) flag(first_bad, i, 5);
+    else if (finite && !(finite_d(e.rho) && e.rho >= 0.0)) flag(first_bad, i, 6);
+  }
+}
+
+// Runs `launch(first_bad)` (a validation kernel) and throws naming the first invalid entry.
+template <class Launch>
+void validate_on_device(const char* fn, cudaStream_t stream, const Launch& launch, const char* const* field_names,
+                        std::size_t n_events_offset) {
+  unsigned long long* d_flag = nullptr;
+  check(cudaMallocAsync(&d_flag, sizeof(unsigned long long), stream), fn);
+  unsigned long long h_flag = kNoError;
+  cudaError_t err = cudaMemcpyAsync(d_flag, &h_flag, sizeof h_flag, cudaMemcpyHostToDevice, stream);
+  if (err == cudaSuccess) {
+    launch(d_flag);
+    err = cudaGetLastError();
+  }
+  if (err == cudaSuccess) err = cudaMemcpyAsync(&h_flag, d_flag, sizeof h_flag, cudaMemcpyDeviceToHost, stream);
+  if (err == cudaSuccess) err = cudaStreamSynchronize(stream);
+  cudaFreeAsync(d_flag, stream);
+  check(err, fn);
+  if (h_flag == kNoError) return;
+  const std::size_t index = static_cast<std::size_t>(h_flag / 8);
+  const int field = static_cast<int>(h_flag % 8);
+  std::ostringstream os;
+  if (n_events_offset != 0 && field == 7)
+    os << fn << ": t[" << index - n_events_offset << "] is invalid (must be finite)";
+  else
+    os << fn << ": " << field_names[field] << "[" << index << "] is invalid (non-finite or out of domain)";
+  throw std::invalid_argument(os.str());
+}
+
+const char* const kPointFields[] = {"s", "q", "y1", "y2", "rho"};
+const char* const kEventFields[] = {"event.s",  "event.q",  "event.alpha_deg", "event.u0",
+                                    "event.t0", "event.tE", "event.rho",       "t"};
+
+__global__ void point_mag_kernel(const double* s, const double* q, const double* y1, const double* y2, std::size_t n,
+                                 double* A) {
+  for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
+       i += std::size_t(gridDim.x) * blockDim.x)
+    A[i] = binary_point_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]));
+}
+
+__global__ void point_lightcurve_kernel(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
+                                        double* A, double* A_err) {
+  const std::size_t blocks_per_event = (n_t + kEpochBlock - 1) / kEpochBlock;
+  const std::size_t n_items = n_events * blocks_per_event;
+  for (std::size_t item = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; item < n_items;
+       item += std::size_t(gridDim.x) * blockDim.x) {
+    const std::size_t k = item / blocks_per_event, i0 = (item % blocks_per_event) * kEpochBlock;
+    const std::size_t len = (n_t - i0) < kEpochBlock ? (n_t - i0) : kEpochBlock;
+    point_lightcurve(ev[k], t + i0, static_cast<long>(len), A + k * n_t + i0);
+    if (A_err)
+      for (std::size_t i = 0; i < len; ++i) A_err[k * n_t + i0 + i] = 0.0;
+  }
+}
+
+#if LENSFLOW_LENS_HAVE_FINITE
+// Finite source: each thread owns one FiniteSourceWorkspace (~190 kB, in global memory) and pulls
+// work items from a global counter, so that a few expensive caustic points do not idle a warp's
+// worth of statically assigned items.
+__global__ void finite_mag_kernel(const double* s, const double* q, const double* y1, const double* y2,
+                                  const double* rho, std::size_t n, FiniteSourceOptions opt, double* A,
+                                  double* A_err, FiniteSourceWorkspace* ws, std::size_t n_ws,
+                                  unsigned long long* counter) {
+  const std::size_t tid = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
+  if (tid >= n_ws) return;
+  for (;;) {
+    const std::size_t i = atomicAdd(counter, 1ull);
+    if (i >= n) return;
+    const FiniteMagResult r =
+        binary_finite_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]), rho[i], opt, ws + tid);
+    A[i] = r.A;
+    if (A_err) A_err[i] = r.err;
+  }
+}
+
+__global__ void finite_lightcurve_kernel(const EventParams* ev, std::size_t n_events, const double* t,
+                                         std::size_t n_t, FiniteSourceOptions opt, double* A, double* A_err,
+                                         FiniteSourceWorkspace* ws, std::size_t n_ws, unsigned long long* counter) {
+  const std::size_t tid = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
+  if (tid >= n_ws) return;
+  const std::size_t n_items = n_events * n_t;
+  for (;;) {
+    const std::size_t item = atomicAdd(counter, 1ull);
+    if (item >= n_items) return;
+    const std::size_t k = item / n_t, i = item % n_t;
+    const EventParams e = ev[k];
+    const FiniteMagResult r = binary_finite_mag(make_binary_lens(e.s, e.q), source_position(make_trajectory(e), t[i]),
+                                                e.rho, opt, ws + tid);
+    A[item] = r.A;
+    if (A_err) A_err[item] = r.err;
+  }
+}
+
+// Workspaces and work counter of one finite-source launch, stream-ordered (freed after the kernel).
+struct FiniteLaunch {
+  FiniteSourceWorkspace* ws = nullptr;
+  unsigned long long* counter = nullptr;
+  std::size_t n_ws = 0;
+  cudaStream_t stream;
+  // As many worker threads as items, at most 16384 and at most a quarter of the free memory.
+  FiniteLaunch(const char* fn, std::size_t n_items, cudaStream_t st) : stream(st) {
+    std::size_t free_b = 0, total_b = 0;
+    check(cudaMemGetInfo(&free_b, &total_b), fn);
+    std::size_t cap = free_b / 4 / sizeof(FiniteSourceWorkspace);
+    if (cap > 16384) cap = 16384;
+    if (cap < 1) throw std::runtime_error(std::string(fn) + ": not enough device memory for a finite-source workspace");
+    n_ws = n_items < cap ? n_items : cap;
+    check(cudaMallocAsync(reinterpret_cast<void**>(&ws), n_ws * sizeof(FiniteSourceWorkspace), stream), fn);
+    check(cudaMallocAsync(reinterpret_cast<void**>(&counter), sizeof(unsigned long long), stream), fn);
+    check(cudaMemsetAsync(counter, 0, sizeof(unsigned long long), stream), fn);
+  }
+  int blocks() const { return static_cast<int>((n_ws + kThreads - 1) / kThreads); }
+  ~FiniteLaunch() {
+    cudaFreeAsync(ws, stream);
+    cudaFreeAsync(counter, stream);
+  }
+};
+#endif
+
+void require_device(const char* fn) {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess || n == 0) {
+    cudaGetLastError();
+    throw std::runtime_error(std::string(fn) + ": no CUDA device present");
+  }
+}
+
+void check_options(const char* fn, const FiniteSourceOptions& opt) {
+  if (!(opt.tol_abs >= 0.0 && opt.tol_rel >= 0.0 && (opt.tol_abs > 0.0 || opt.tol_rel > 0.0)))
+    throw std::invalid_argument(std::string(fn) + ": opt.tol_abs/opt.tol_rel must be >= 0 and not both 0");
+  if (!(opt.a1 >= 0.0 && opt.a1 <= 1.0)) throw std::invalid_argument(std::string(fn) + ": opt.a1 must be in [0, 1]");
+}
+
+}  // namespace
+
+bool cuda_device_available() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return false;
+  }
+  return n > 0;
+}
+
+void point_mag_device(const double* s, const double* q, const double* y1, const double* y2, std::size_t n,
+                      double* A, void* stream_ptr) {
+  require_device("point_mag_device");
+  if (n == 0) return;
+  if (!s || !q || !y1 || !y2 || !A) throw std::invalid_argument("point_mag_device: null pointer with n > 0");
+  cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
+  validate_on_device(
+      "point_mag_device", stream,
+      [&](unsigned long long* f) {
+        validate_points_kernel<<<blocks_for(n), kThreads, 0, stream>>>(s, q, y1, y2, nullptr, n, f);
+      },
+      kPointFields, 0);
+  point_mag_kernel<<<blocks_for(n), kThreads, 0, stream>>>(s, q, y1, y2, n, A);
+  check(cudaGetLastError(), "point_mag_device");
+}
+
+void finite_mag_device(const double* s, const double* q, const double* y1, const double* y2, const double* rho,
+                       std::size_t n, const FiniteSourceOptions& opt, double* A, double* A_err, void* stream_ptr) {
+  require_device("finite_mag_device");
+  check_options("finite_mag_device", opt);
+  if (n == 0) return;
+  if (!s || !q || !y1 || !y2 || !rho || !A) throw std::invalid_argument("finite_mag_device: null pointer with n > 0");
+  cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
+  validate_on_device(
+      "finite_mag_device", stream,
+      [&](unsigned long long* f) {
+        validate_points_kernel<<<blocks_for(n), kThreads, 0, stream>>>(s, q, y1, y2, rho, n, f);
+      },
+      kPointFields, 0);
+#if LENSFLOW_LENS_HAVE_FINITE
+  FiniteLaunch launch("finite_mag_device", n, stream);
+  finite_mag_kernel<<<launch.blocks(), kThreads, 0, stream>>>(s, q, y1, y2, rho, n, opt, A, A_err, launch.ws,
+                                                               launch.n_ws, launch.counter);
+  check(cudaGetLastError(), "finite_mag_device");
+#else
+  (void)A_err;
+  throw std::runtime_error("finite_mag_device: finite source not built yet");
+#endif
+}
+
+void lightcurves_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, bool finite,
+                        const FiniteSourceOptions& opt, double* A, double* A_err, void* stream_ptr) {
+  require_device("lightcurves_device");
+  if (finite) check_options("lightcurves_device", opt);
+  if (n_events == 0 || n_t == 0) return;
+  if (!ev || !t || !A) throw std::invalid_argument("lightcurves_device: null pointer with n > 0");
+  cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
+  validate_on_device(
+      "lightcurves_device", stream,
+      [&](unsigned long long* f) {
+        validate_events_kernel<<<blocks_for(n_events + n_t), kThreads, 0, stream>>>(ev, n_events, t, n_t, finite, f);
+      },
+      kEventFields, n_events);
+  if (!finite) {
+    const std::size_t items = n_events * ((n_t + kEpochBlock - 1) / kEpochBlock);
+    point_lightcurve_kernel<<<blocks_for(items), kThreads, 0, stream>>>(ev, n_events, t, n_t, A, A_err);
+    check(cudaGetLastError(), "lightcurves_device");
+    return;
+  }
+#if LENSFLOW_LENS_HAVE_FINITE
+  FiniteLaunch launch("lightcurves_device", n_events * n_t, stream);
+  finite_lightcurve_kernel<<<launch.blocks(), kThreads, 0, stream>>>(ev, n_events, t, n_t, opt, A, A_err, launch.ws,
+                                                                      launch.n_ws, launch.counter);
+  check(cudaGetLastError(), "lightcurves_device");
+#else
+  throw std::runtime_error("lightcurves_device: finite source not built yet");
+#endif
+}
+
+}  // namespace lensflow::lens
