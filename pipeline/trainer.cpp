@@ -1,0 +1,270 @@
+// pipeline/trainer.cpp — see trainer.hpp.
+#include "pipeline/trainer.hpp"
+
+#include <sys/stat.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+
+#include "autodiff/ops.hpp"
+#include "nn/adam.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/grad_clip.hpp"
+#include "nn/schedule.hpp"
+
+namespace lensflow::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kEpochFields = 5;    // epoch, train_nll, val_nll, lr, seconds
+constexpr int kPartialFields = 4;  // loss sum, finite-loss steps, steps, seconds (epoch in progress)
+
+bool file_exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+void make_dir(const std::string& dir) {
+  if (dir.empty()) throw std::invalid_argument("trainer: empty run directory");
+  std::string cur;
+  std::stringstream ss(dir);
+  std::string part;
+  if (dir[0] == '/') cur = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    cur += part + "/";
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+      throw std::runtime_error("trainer: cannot create directory " + cur);
+  }
+}
+
+// The epoch in progress.
+struct Partial {
+  double loss_sum = 0.0;    // over the steps with a finite loss
+  int64_t finite = 0;       // steps with a finite loss
+  int64_t steps = 0;        // steps done (= the next batch index)
+  double seconds = 0.0;     // before this run
+};
+
+std::vector<double> pack_history(const std::vector<EpochRecord>& h, const Partial& p,
+                                 double seconds) {
+  std::vector<double> v;
+  for (const auto& r : h) v.insert(v.end(), {double(r.epoch), r.train_nll, r.val_nll, r.lr, r.seconds});
+  v.insert(v.end(), {p.loss_sum, double(p.finite), double(p.steps), seconds});
+  return v;
+}
+
+void unpack_history(const std::string& path, const std::vector<double>& v,
+                    std::vector<EpochRecord>& h, Partial& p) {
+  if (v.size() < kPartialFields || (v.size() - kPartialFields) % kEpochFields != 0)
+    throw std::runtime_error(path + ": training history has " + std::to_string(v.size()) +
+                             " values, not 5 per epoch + 4 (not written by this trainer?)");
+  h.clear();
+  const size_t n = (v.size() - kPartialFields) / kEpochFields;
+  for (size_t i = 0; i < n; ++i) {
+    const double* r = v.data() + i * kEpochFields;
+    h.push_back({int64_t(r[0]), r[1], r[2], r[3], r[4]});
+  }
+  const double* r = v.data() + n * kEpochFields;
+  p = Partial{r[0], int64_t(r[1]), int64_t(r[2]), r[3]};
+}
+
+}  // namespace
+
+double mean_nll(const nn::PosteriorModel& model, const SampleSource& src, int64_t batch,
+                uint64_t epoch) {
+  if (batch < 1) throw std::invalid_argument("mean_nll: batch must be >= 1");
+  ad::NoGradGuard ng;
+  const int64_t n = src.size(), L = src.length(), C = src.channels(), D = src.dim();
+  double sum = 0.0;
+  std::vector<int64_t> pos;
+  for (int64_t b = 0; b < n; b += batch) {
+    const int64_t m = std::min(batch, n - b);
+    pos.resize(m);
+    for (int64_t i = 0; i < m; ++i) pos[i] = b + i;
+    std::vector<float> x(m * L * C), th(m * D);
+    src.realize(pos.data(), m, epoch, x.data(), th.data());
+    const auto dev = model.device();
+    const ad::Tensor lp = model.log_prob(ad::Tensor::from_vector(x, {m, L, C}, dev),
+                                         ad::Tensor::from_vector(th, {m, D}, dev));
+    for (float v : lp.to_f32()) sum -= v;
+  }
+  return sum / double(n);
+}
+
+void write_epoch_log(const std::string& path, const std::vector<EpochRecord>& history) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp);
+    if (!f) throw std::runtime_error("cannot write " + tmp);
+    f << "epoch,train_nll,val_nll,lr,seconds\n" << std::setprecision(9);
+    for (const auto& r : history)
+      f << r.epoch << ',' << r.train_nll << ',' << r.val_nll << ',' << r.lr << ',' << r.seconds << '\n';
+    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0)
+    throw std::runtime_error("cannot rename " + tmp + " onto " + path);
+}
+
+Trainer::Trainer(const nn::PosteriorConfig& cfg, const SampleSource& train, const SampleSource* val,
+                 TrainerOptions opt, std::string run_dir)
+    : cfg_(cfg), train_(train), val_(val), opt_(opt), run_dir_(std::move(run_dir)) {
+  cfg_.validate();
+  if (opt_.epochs < 1) throw std::invalid_argument("trainer: epochs must be >= 1");
+  if (!(opt_.lr > 0.0) || opt_.lr_min < 0.0 || opt_.lr_min > opt_.lr)
+    throw std::invalid_argument("trainer: need lr > 0 and 0 <= lr_min <= lr");
+  const auto check_source = [&](const SampleSource& s, const char* what) {
+    if (s.length() != cfg_.featurizer.length || s.channels() != cfg_.featurizer.in_channels ||
+        s.dim() != cfg_.flow.dim)
+      throw std::invalid_argument(std::string("trainer: the ") + what + " samples are [" +
+                                  std::to_string(s.length()) + " x " + std::to_string(s.channels()) +
+                                  "] -> " + std::to_string(s.dim()) + " parameters but the model expects [" +
+                                  std::to_string(cfg_.featurizer.length) + " x " +
+                                  std::to_string(cfg_.featurizer.in_channels) + "] -> " +
+                                  std::to_string(cfg_.flow.dim));
+  };
+  check_source(train_, "training");
+  if (val_ && val_->size() > 0) check_source(*val_, "validation");
+  n_batches_ = pipeline::batches_per_epoch(train_.size(), opt_.batch_size);
+  model_ = std::make_unique<nn::PosteriorModel>(cfg_);
+  model_->to(opt_.device);
+}
+
+Trainer::~Trainer() = default;
+
+TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
+                          const std::function<void(const EpochRecord&)>& on_epoch) {
+  make_dir(run_dir_);
+  const auto t_begin = Clock::now();
+  const auto seconds_since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  const int64_t total = opt_.epochs * n_batches_;
+  nn::Adam adam(model_->parameters(), nn::AdamOptions{opt_.lr});
+  const nn::CosineSchedule sched(opt_.lr, total, opt_.lr_min);
+
+  TrainOutcome out;
+  out.total_steps = total;
+  nn::TrainState st;
+  Partial part;
+  const std::string ckpt = checkpoint_path();
+  if (file_exists(ckpt)) {
+    const nn::PosteriorConfig saved = nn::read_checkpoint_config(ckpt);
+    if (saved != cfg_)
+      throw std::runtime_error(ckpt + ": holds a different model configuration; use another --out "
+                               "directory or the same --config");
+    nn::load_checkpoint(ckpt, *model_, &adam, &st);
+    const auto mismatch = [&](const std::string& what, double a, double b) {
+      throw std::runtime_error(ckpt + ": was trained with " + what + " " + std::to_string(a) +
+                               ", this run asks for " + std::to_string(b) +
+                               " (exact resumption needs the same settings)");
+    };
+    if (st.total_steps != total) mismatch("total steps (epochs x batches)", double(st.total_steps), double(total));
+    if (st.lr0 != opt_.lr) mismatch("lr", st.lr0, opt_.lr);
+    if (st.lr_min != opt_.lr_min) mismatch("lr_min", st.lr_min, opt_.lr_min);
+    if (st.rngs.size() != 1 || st.rngs[0].seed != opt_.seed)
+      mismatch("seed", st.rngs.empty() ? -1.0 : double(st.rngs[0].seed), double(opt_.seed));
+    unpack_history(ckpt, st.history, out.history, part);
+    if (st.step != st.epoch * n_batches_ + part.steps)
+      throw std::runtime_error(ckpt + ": inconsistent training state (step " + std::to_string(st.step) +
+                               ", epoch " + std::to_string(st.epoch) + ")");
+    out.resumed = true;
+  } else {
+    st.total_steps = total;
+    st.lr0 = opt_.lr;
+    st.lr_min = opt_.lr_min;
+    st.rngs = {nn::RngState{opt_.seed, 0}};
+  }
+  out.start_step = st.step;
+
+  const auto save = [&](double part_secs_now) {
+    st.history = pack_history(out.history, part, part_secs_now);
+    nn::save_checkpoint(ckpt, *model_, &adam, st);
+    write_epoch_log(run_dir_ + "/log.csv", out.history);
+  };
+
+  BatchLoader loader(train_, opt_.batch_size, opt_.seed, opt_.prefetch);
+  const int64_t B = loader.batch_size(), L = train_.length(), C = train_.channels(), D = train_.dim();
+  const auto dev = opt_.device;
+  int64_t steps_this_run = 0;
+  while (st.epoch < opt_.epochs) {
+    const auto t_epoch = Clock::now();
+    loader.start_epoch(st.epoch, part.steps);
+    Batch batch;
+    std::string stop;
+    while (loader.next(batch)) {
+      const double lr = sched.lr(st.step);
+      adam.set_lr(lr);
+      adam.zero_grad();
+      const ad::Tensor loss = model_->loss(ad::Tensor::from_vector(batch.x, {B, L, C}, dev),
+                                           ad::Tensor::from_vector(batch.theta, {B, D}, dev));
+      const double lv = loss.item();
+      double gnorm = std::numeric_limits<double>::quiet_NaN();
+      if (std::isfinite(lv)) {
+        ad::backward(loss);
+        gnorm = opt_.clip > 0.0 ? nn::clip_grad_norm(adam.params(), opt_.clip) : nn::grad_norm(adam.params());
+      }
+      if (std::isfinite(lv) && std::isfinite(gnorm)) {
+        adam.step();
+        part.loss_sum += lv;
+        ++part.finite;
+      } else {
+        ++out.skipped_steps;  // the step still counts, so the schedule and batches stay aligned
+      }
+      ++st.step;
+      ++part.steps;
+      ++steps_this_run;
+      out.step_losses.push_back(lv);
+      if (on_step)
+        on_step(StepInfo{st.epoch + 1, batch.index, n_batches_, st.step, total, lv, lr, gnorm,
+                         seconds_since(t_begin)});
+      if (opt_.max_steps > 0 && steps_this_run >= opt_.max_steps) stop = "step budget reached";
+      else if (opt_.max_minutes > 0 && seconds_since(t_begin) > 60.0 * opt_.max_minutes)
+        stop = "time budget reached";
+      else if (opt_.stop_flag && opt_.stop_flag->load()) stop = "interrupted";
+      if (!stop.empty() && part.steps < n_batches_) break;
+    }
+    if (!stop.empty() && part.steps < n_batches_) {
+      save(part.seconds + seconds_since(t_epoch));
+      out.end_step = st.step;
+      out.stop_reason = stop + " at epoch " + std::to_string(st.epoch + 1) + ", step " +
+                        std::to_string(st.step) + " of " + std::to_string(total) +
+                        "; rerun the same command to continue";
+      return out;
+    }
+    EpochRecord rec;
+    rec.epoch = st.epoch + 1;
+    rec.train_nll = part.finite > 0 ? part.loss_sum / double(part.finite)
+                                    : std::numeric_limits<double>::quiet_NaN();
+    rec.val_nll = (val_ && val_->size() > 0) ? mean_nll(*model_, *val_, opt_.eval_batch, 0)
+                                             : std::numeric_limits<double>::quiet_NaN();
+    rec.lr = sched.lr(st.step);
+    rec.seconds = part.seconds + seconds_since(t_epoch);
+    out.history.push_back(rec);
+    st.epoch += 1;
+    part = Partial{};
+    if (std::isfinite(rec.val_nll) && rec.val_nll < st.best_val_loss) {
+      st.best_val_loss = rec.val_nll;
+      nn::save_checkpoint(run_dir_ + "/best.h5", *model_, nullptr, st);
+    }
+    save(0.0);
+    if (on_epoch) on_epoch(rec);
+    if (!stop.empty() && st.epoch < opt_.epochs) {
+      out.end_step = st.step;
+      out.stop_reason = stop + " after epoch " + std::to_string(st.epoch) +
+                        "; rerun the same command to continue";
+      return out;
+    }
+  }
+  out.completed = true;
+  out.end_step = st.step;
+  return out;
+}
+
+}  // namespace lensflow::pipeline
