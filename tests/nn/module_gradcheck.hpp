@@ -66,6 +66,17 @@ inline void check_gradients(const std::string& what, const std::function<ad::Ten
   }
 }
 
+// Gives every F64 parameter entry that is exactly zero (biases at initialisation) a small random
+// value: with zero biases a ReLU unit whose inputs are all inactive sits exactly on its kink,
+// where finite differences are meaningless.
+inline void jitter_zero_params(const Module& m, ad::Generator& gen, double scale = 0.1) {
+  for (auto [name, t] : m.named_parameters()) {
+    double* x = t.data<double>();
+    for (int64_t i = 0; i < t.numel(); ++i)
+      if (x[i] == 0.0) x[i] = scale * (2 * gen.uniform() - 1);
+  }
+}
+
 // The module's parameters plus named extra inputs.
 inline NamedTensors params_and(const Module& m, const NamedTensors& inputs) {
   NamedTensors all = m.named_parameters();
