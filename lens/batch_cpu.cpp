@@ -3,8 +3,6 @@
 // take small chunks from a shared counter, so a few expensive caustic points do not stall a
 // statically assigned thread).
 #include <algorithm>
-#include <atomic>
-#include <exception>
 #include <memory>
 #include <cmath>
 #include <stdexcept>
@@ -16,6 +14,7 @@
 #include "lens/binary_lens.hpp"
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
+#include "lens/parallel_for.hpp"
 
 namespace lensflow::lens {
 
@@ -26,102 +25,46 @@ int default_thread_count() {
 
 namespace {
 
-// Number of workers parallel_chunks uses for n items in chunks of `chunk`.
-int worker_count(std::size_t n, std::size_t chunk, int n_threads) {
-  if (n_threads <= 0) n_threads = default_thread_count();
-  const std::size_t n_chunks = (n + chunk - 1) / chunk;
-  return static_cast<int>(std::max<std::size_t>(1, std::min<std::size_t>(static_cast<std::size_t>(n_threads), n_chunks)));
+// The finite-source scratch area (~190 kB) of the calling thread, allocated on first use.
+FiniteSourceWorkspace* thread_workspace() {
+  thread_local std::unique_ptr<FiniteSourceWorkspace> ws;
+  if (!ws) ws = std::make_unique<FiniteSourceWorkspace>();
+  return ws.get();
 }
-
-// Runs body(worker, begin, end) over [0, n) in chunks of `chunk` items on
-// worker_count(n, chunk, n_threads) threads, worker in [0, workers). The calling thread is worker
-// 0; an exception in any worker stops the others and is rethrown here.
-template <class Body>
-void parallel_chunks(std::size_t n, std::size_t chunk, int n_threads, const Body& body) {
-  if (n == 0) return;
-  const std::size_t n_chunks = (n + chunk - 1) / chunk;
-  const int workers = worker_count(n, chunk, n_threads);
-  std::atomic<std::size_t> next{0};
-  std::exception_ptr error;
-  std::atomic<bool> failed{false};
-  auto run = [&](int worker) {
-    try {
-      for (;;) {
-        if (failed.load(std::memory_order_relaxed)) return;
-        const std::size_t c = next.fetch_add(1, std::memory_order_relaxed);
-        if (c >= n_chunks) return;
-        body(worker, c * chunk, std::min(n, (c + 1) * chunk));
-      }
-    } catch (...) {
-      if (!failed.exchange(true)) error = std::current_exception();
-    }
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  for (int w = 1; w < workers; ++w) pool.emplace_back(run, w);
-  run(0);
-  for (auto& th : pool) th.join();
-  if (error) std::rethrow_exception(error);
-}
-
-#if LENSFLOW_LENS_HAVE_FINITE
-// One finite-source scratch area per worker (~190 kB each), allocated once per call.
-class Workspaces {
- public:
-  explicit Workspaces(int n) : ws_(static_cast<std::size_t>(n)) {
-    for (auto& w : ws_) w = std::make_unique<FiniteSourceWorkspace>();
-  }
-  FiniteSourceWorkspace* operator[](int i) { return ws_[static_cast<std::size_t>(i)].get(); }
-
- private:
-  std::vector<std::unique_ptr<FiniteSourceWorkspace>> ws_;
-};
-#endif
 
 }  // namespace
 
 void point_mag_host(const double* s, const double* q, const double* y1, const double* y2, std::size_t n,
                     double* A, int n_threads) {
   detail::validate_points("point_mag_host", s, q, y1, y2, nullptr, n, A);
-  parallel_chunks(n, 256, n_threads, [&](int, std::size_t b, std::size_t e) {
+  parallel_for_chunks(n, 256, n_threads, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) A[i] = binary_point_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]));
   });
 }
 
-#if LENSFLOW_LENS_HAVE_FINITE
 void finite_mag_host(const double* s, const double* q, const double* y1, const double* y2, const double* rho,
                      std::size_t n, const FiniteSourceOptions& opt, double* A, double* A_err, int n_threads) {
   detail::validate_points("finite_mag_host", s, q, y1, y2, rho, n, A);
   detail::validate_options("finite_mag_host", opt);
   // Small chunks: the cost per point varies by orders of magnitude near caustics.
   constexpr std::size_t kChunk = 4;
-  Workspaces ws(worker_count(n, kChunk, n_threads));
-  parallel_chunks(n, kChunk, n_threads, [&](int w, std::size_t b, std::size_t e) {
+  parallel_for_chunks(n, kChunk, n_threads, [&](std::size_t b, std::size_t e) {
+    FiniteSourceWorkspace* ws = thread_workspace();
     for (std::size_t i = b; i < e; ++i) {
-      const FiniteMagResult r = binary_finite_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]), rho[i], opt, ws[w]);
+      const FiniteMagResult r = binary_finite_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]), rho[i], opt, ws);
       A[i] = r.A;
       if (A_err) A_err[i] = r.err;
     }
   });
 }
 
-#else
-void finite_mag_host(const double*, const double*, const double*, const double*, const double*, std::size_t,
-                     const FiniteSourceOptions&, double*, double*, int) {
-  throw std::runtime_error("finite_mag_host: finite source not built yet");
-}
-#endif
-
 void lightcurves_host(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, bool finite,
                       const FiniteSourceOptions& opt, double* A, double* A_err, int n_threads) {
   detail::validate_events("lightcurves_host", ev, n_events, t, n_t, finite, A);
-#if !LENSFLOW_LENS_HAVE_FINITE
-  if (finite) throw std::runtime_error("lightcurves_host: finite source not built yet");
-#endif
   if (finite) detail::validate_options("lightcurves_host", opt);
   if (n_events == 0 || n_t == 0) return;
   if (!finite) {
-    parallel_chunks(n_events, 1, n_threads, [&](int, std::size_t b, std::size_t e) {
+    parallel_for_chunks(n_events, 1, n_threads, [&](std::size_t b, std::size_t e) {
       for (std::size_t k = b; k < e; ++k) {
         point_lightcurve(ev[k], t, static_cast<long>(n_t), A + k * n_t);
         if (A_err)
@@ -130,26 +73,24 @@ void lightcurves_host(const EventParams* ev, std::size_t n_events, const double*
     });
     return;
   }
-#if LENSFLOW_LENS_HAVE_FINITE
   // Finite source: schedule (event, block of epochs) items so that one long caustic crossing does
   // not serialize on one thread.
   constexpr std::size_t kBlock = 64;
   const std::size_t blocks_per_event = (n_t + kBlock - 1) / kBlock;
-  Workspaces ws(worker_count(n_events * blocks_per_event, 1, n_threads));
-  parallel_chunks(n_events * blocks_per_event, 1, n_threads, [&](int w, std::size_t b, std::size_t e) {
+  parallel_for_chunks(n_events * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
+    FiniteSourceWorkspace* ws = thread_workspace();
     for (std::size_t item = b; item < e; ++item) {
       const std::size_t k = item / blocks_per_event, i0 = (item % blocks_per_event) * kBlock;
       const std::size_t i1 = std::min(n_t, i0 + kBlock);
       const BinaryLens L = make_binary_lens(ev[k].s, ev[k].q);
       const Trajectory tr = make_trajectory(ev[k]);
       for (std::size_t i = i0; i < i1; ++i) {
-        const FiniteMagResult r = binary_finite_mag(L, source_position(tr, t[i]), ev[k].rho, opt, ws[w]);
+        const FiniteMagResult r = binary_finite_mag(L, source_position(tr, t[i]), ev[k].rho, opt, ws);
         A[k * n_t + i] = r.A;
         if (A_err) A_err[k * n_t + i] = r.err;
       }
     }
   });
-#endif
 }
 
 #if !LENSFLOW_HAVE_CUDA

@@ -125,7 +125,6 @@ __global__ void point_lightcurve_kernel(const EventParams* ev, std::size_t n_eve
   }
 }
 
-#if LENSFLOW_LENS_HAVE_FINITE
 // Finite source: each thread owns one FiniteSourceWorkspace (~190 kB, in global memory) and pulls
 // work items from a global counter, so that a few expensive caustic points do not idle a warp's
 // worth of statically assigned items.
@@ -187,7 +186,6 @@ struct FiniteLaunch {
     cudaFreeAsync(counter, stream);
   }
 };
-#endif
 
 void require_device(const char* fn) {
   int n = 0;
@@ -243,15 +241,10 @@ void finite_mag_device(const double* s, const double* q, const double* y1, const
         validate_points_kernel<<<blocks_for(n), kThreads, 0, stream>>>(s, q, y1, y2, rho, n, f);
       },
       kPointFields, 0);
-#if LENSFLOW_LENS_HAVE_FINITE
   FiniteLaunch launch("finite_mag_device", n, stream);
   finite_mag_kernel<<<launch.blocks(), kThreads, 0, stream>>>(s, q, y1, y2, rho, n, opt, A, A_err, launch.ws,
                                                                launch.n_ws, launch.counter);
   check(cudaGetLastError(), "finite_mag_device");
-#else
-  (void)A_err;
-  throw std::runtime_error("finite_mag_device: finite source not built yet");
-#endif
 }
 
 void lightcurves_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, bool finite,
@@ -273,14 +266,10 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
     check(cudaGetLastError(), "lightcurves_device");
     return;
   }
-#if LENSFLOW_LENS_HAVE_FINITE
   FiniteLaunch launch("lightcurves_device", n_events * n_t, stream);
   finite_lightcurve_kernel<<<launch.blocks(), kThreads, 0, stream>>>(ev, n_events, t, n_t, opt, A, A_err, launch.ws,
                                                                       launch.n_ws, launch.counter);
   check(cudaGetLastError(), "lightcurves_device");
-#else
-  throw std::runtime_error("lightcurves_device: finite source not built yet");
-#endif
 }
 
 }  // namespace lensflow::lens

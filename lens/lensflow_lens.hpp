@@ -18,20 +18,8 @@
 #pragma once
 #include <cstddef>
 
-#include "lens/trajectory.hpp"
-// TRANSITIONAL (removed once lens/finite_source.hpp is committed): lets the point-source API build
-// while the finite-source header is being written.
-#if __has_include("lens/finite_source.hpp")
 #include "lens/finite_source.hpp"
-#define LENSFLOW_LENS_HAVE_FINITE 1
-#else
-#define LENSFLOW_LENS_HAVE_FINITE 0
-namespace lensflow::lens {
-struct FiniteSourceOptions {
-  double tol_abs = 1e-4, tol_rel = 1e-4, a1 = 0.0;
-};
-}  // namespace lensflow::lens
-#endif
+#include "lens/trajectory.hpp"
 
 namespace lensflow::lens {
 

@@ -117,7 +117,6 @@ TEST(BatchHost, InvalidInputsNameFieldAndIndex) {
             std::string::npos);
 }
 
-#if LENSFLOW_LENS_HAVE_FINITE
 TEST(BatchHost, FiniteMagIsIndependentOfThreadCount) {
   const Points p = reference_points();
   const std::size_t n = 600;  // a slice: finite source costs more
@@ -136,7 +135,6 @@ TEST(BatchHost, FiniteMagIsIndependentOfThreadCount) {
             }).find("rho[5]"),
             std::string::npos);
 }
-#endif
 
 #if LENSFLOW_HAVE_CUDA
 namespace {
@@ -210,7 +208,6 @@ TEST(BatchDevice, LightcurvesMatchCpu) {
 #endif
 }
 
-#if LENSFLOW_LENS_HAVE_FINITE
 TEST(BatchDevice, FiniteMagMatchesCpuWithinTolerance) {
 #if !LENSFLOW_HAVE_CUDA
   GTEST_SKIP() << "built without CUDA: device parity not tested";
@@ -232,4 +229,3 @@ TEST(BatchDevice, FiniteMagMatchesCpuWithinTolerance) {
     EXPECT_NEAR(A_gpu[i], A_cpu[i], 2.0 * std::max(opt.tol_abs, opt.tol_rel * A_cpu[i])) << i;
 #endif
 }
-#endif

@@ -52,7 +52,6 @@ TEST(CApi, FiniteOptionsDefaultsAndFiniteCall) {
   EXPECT_EQ(opt.tol_abs, d.tol_abs);
   EXPECT_EQ(opt.tol_rel, d.tol_rel);
   EXPECT_EQ(opt.a1, d.a1);
-#if LENSFLOW_LENS_HAVE_FINITE
   const std::vector<double> s = {1.0}, q = {0.1}, y1 = {0.3}, y2 = {0.2}, rho = {1e-3};
   std::vector<double> A(1), err(1), A_cpp(1);
   ASSERT_EQ(lensflow_finite_mag(s.data(), q.data(), y1.data(), y2.data(), rho.data(), 1, &opt, A.data(), err.data(), 1),
@@ -60,7 +59,6 @@ TEST(CApi, FiniteOptionsDefaultsAndFiniteCall) {
   lensflow::lens::finite_mag_host(s.data(), q.data(), y1.data(), y2.data(), rho.data(), 1, d, A_cpp.data(), nullptr, 1);
   EXPECT_EQ(A[0], A_cpp[0]);
   EXPECT_GE(err[0], 0.0);
-#endif
 }
 
 TEST(CApi, DeviceCallsReportUnavailableWithoutGpu) {

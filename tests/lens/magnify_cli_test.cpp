@@ -79,13 +79,11 @@ TEST_F(MagnifyCli, FiniteSourceRowsGetAErr) {
     EXPECT_GE(out["A"][r], 1.0);
     EXPECT_GE(out["A_err"][r], 0.0);
   }
-#if LENSFLOW_LENS_HAVE_FINITE
   lensflow::lens::FiniteSourceOptions opt{};
   opt.tol_abs = opt.tol_rel = 1e-4;
   double s = 1.0, q = 0.1, y1 = 0.2, y2 = 0.05, rho = 0.01, A = 0.0;
   lensflow::lens::finite_mag_host(&s, &q, &y1, &y2, &rho, 1, opt, &A, nullptr);
   EXPECT_NEAR(out["A"][0], A, 1e-12 * A);
-#endif
 }
 
 TEST_F(MagnifyCli, MalformedRowsNameLineAndFieldAndWriteNothing) {
