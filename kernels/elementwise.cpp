@@ -1,13 +1,56 @@
 // kernels/elementwise.cpp — CPU twins of the elementwise kernels (threads over index ranges).
 #include "kernels/elementwise.hpp"
 
+#include <algorithm>
+
 #include "kernels/elementwise_math.hpp"
 #include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
 constexpr int64_t kGrain = 1 << 15;
+
+// Walks output elements [s, e) of an n-dim index space, calling run(i, offs, len, steps) for each
+// stretch along the last dim: output i..i+len, source offsets start at offs[] and advance by
+// steps[] per element. Coordinates are decoded once per chunk (an odometer instead of a div/mod
+// per element).
+template <int kSources, class Run>
+void walk(int ndim, const int64_t* shape, const int64_t* const* strides, int64_t s, int64_t e,
+          Run&& run) {
+  if (ndim == 0) {
+    int64_t offs[kSources] = {};
+    int64_t steps[kSources] = {};
+    if (s < e) run(s, offs, e - s, steps);
+    return;
+  }
+  int64_t coord[kMaxDims];
+  int64_t rem = s;
+  for (int k = ndim - 1; k >= 0; --k) {
+    coord[k] = rem % shape[k];
+    rem /= shape[k];
+  }
+  const int last = ndim - 1;
+  int64_t steps[kSources];
+  for (int q = 0; q < kSources; ++q) steps[q] = strides[q][last];
+  int64_t i = s;
+  while (i < e) {
+    int64_t offs[kSources];
+    for (int q = 0; q < kSources; ++q) {
+      int64_t o = 0;
+      for (int k = 0; k < ndim; ++k) o += coord[k] * strides[q][k];
+      offs[q] = o;
+    }
+    const int64_t len = std::min<int64_t>(shape[last] - coord[last], e - i);
+    run(i, offs, len, steps);
+    i += len;
+    coord[last] += len;
+    for (int k = last; k > 0 && coord[k] >= shape[k]; --k) {
+      coord[k] = 0;
+      ++coord[k - 1];
+    }
+  }
 }
+}  // namespace
 
 template <class T> void unary_cpu(Unary op, const T* x, T* y, int64_t n, double a, double b) {
   const T ta = T(a), tb = T(b);
@@ -33,17 +76,45 @@ void binary_cpu(Binary op, const T* a, const T* b, T* y, const BroadcastIndex& i
       for (int64_t i = s; i < e; ++i) y[i] = binary_value<T>(op, a[i], b[i]);
       return;
     }
-    for (int64_t i = s; i < e; ++i) {
-      int64_t oa, ob;
-      broadcast_offsets(ix, i, oa, ob);
-      y[i] = binary_value<T>(op, a[oa], b[ob]);
-    }
+    const int64_t* strides[2] = {ix.a_stride, ix.b_stride};
+    walk<2>(ix.ndim, ix.shape, strides, s, e,
+            [&](int64_t i, const int64_t* off, int64_t len, const int64_t* step) {
+              const T* pa = a + off[0];
+              const T* pb = b + off[1];
+              T* py = y + i;
+              const int64_t sa = step[0], sb = step[1];
+              if (sa == 1 && sb == 1) {
+                for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(op, pa[j], pb[j]);
+              } else if (sa == 1 && sb == 0) {
+                const T vb = *pb;
+                for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(op, pa[j], vb);
+              } else if (sa == 0 && sb == 1) {
+                const T va = *pa;
+                for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(op, va, pb[j]);
+              } else {
+                for (int64_t j = 0; j < len; ++j)
+                  py[j] = binary_value<T>(op, pa[j * sa], pb[j * sb]);
+              }
+            });
   });
 }
 
 template <class T> void strided_copy_cpu(const T* x, T* y, const StridedIndex& ix, int64_t n) {
   parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) y[i] = x[strided_offset(ix, i)];
+    const int64_t* strides[1] = {ix.stride};
+    walk<1>(ix.ndim, ix.shape, strides, s, e,
+            [&](int64_t i, const int64_t* off, int64_t len, const int64_t* step) {
+              const T* px = x + off[0];
+              T* py = y + i;
+              const int64_t st = step[0];
+              if (st == 0) {
+                std::fill(py, py + len, *px);
+              } else if (st == 1) {
+                std::copy(px, px + len, py);
+              } else {
+                for (int64_t j = 0; j < len; ++j) py[j] = px[j * st];
+              }
+            });
   });
 }
 

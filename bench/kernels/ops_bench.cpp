@@ -1,0 +1,169 @@
+// bench/kernels/ops_bench.cpp — per-op forward and forward+backward times at the paper's shapes,
+// and the whole ResNet-GRU featurizer (nn/featurizer.hpp), on the CPU (default) or CUDA.
+// Usage: bench_ops_bench [--device cpu|cuda] [--batch B] [--flow-batch N] [--threads T]
+//                        [--min-seconds S]
+// Prints a markdown table; bench/torch_ref.py times the same ops in PyTorch for the ratio.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autodiff/ops.hpp"
+#include "kernels/device.hpp"
+#include "kernels/thread_pool.hpp"
+#include "nn/featurizer.hpp"
+
+using namespace lensflow;
+using ad::Device;
+using ad::Tensor;
+
+namespace {
+
+struct Options {
+  Device device = Device::CPU;
+  int64_t batch = 8;         // light curves per featurizer batch
+  int64_t flow_batch = 512;  // rows for the flow-side ops
+  int threads = 0;
+  double min_seconds = 0.5;
+};
+
+void sync(Device d) {
+  if (d == Device::CUDA) kernels::device_synchronize();
+}
+
+// Median milliseconds of f over repeats (at least 3, until min_seconds).
+double time_ms(const Options& o, const std::function<void()>& f) {
+  f();  // warm-up (allocations, pool)
+  sync(o.device);
+  std::vector<double> ms;
+  const auto start = std::chrono::steady_clock::now();
+  while (ms.size() < 3 ||
+         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
+             o.min_seconds) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    sync(o.device);
+    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+                     .count());
+    if (ms.size() >= 200) break;
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+Tensor input(const ad::Shape& s, ad::Generator& g, const Options& o, bool grad) {
+  Tensor t = ad::randn(s, g, o.device);
+  if (grad) t.set_requires_grad(true);
+  return t;
+}
+
+// Forward time under NoGradGuard, and forward+backward time of sum(f(inputs)).
+void bench(const Options& o, const std::string& name, const std::string& shape,
+           const std::vector<Tensor>& inputs,
+           const std::function<Tensor(const std::vector<Tensor>&)>& f) {
+  const double fwd = time_ms(o, [&] {
+    ad::NoGradGuard ng;
+    f(inputs);
+  });
+  std::vector<Tensor> leaves = inputs;
+  const double fb = time_ms(o, [&] {
+    for (Tensor& t : leaves)
+      if (t.defined()) t.zero_grad();
+    ad::backward(ad::sum(f(leaves)));
+  });
+  std::printf("| %-22s | %-34s | %10.3f | %12.3f |\n", name.c_str(), shape.c_str(), fwd, fb);
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "missing value after %s\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--device") {
+      const std::string d = next();
+      o.device = d == "cuda" ? Device::CUDA : Device::CPU;
+    } else if (a == "--batch") {
+      o.batch = std::stoll(next());
+    } else if (a == "--flow-batch") {
+      o.flow_batch = std::stoll(next());
+    } else if (a == "--threads") {
+      o.threads = std::stoi(next());
+    } else if (a == "--min-seconds") {
+      o.min_seconds = std::stod(next());
+    } else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  if (o.device == Device::CUDA && !ad::cuda_available()) {
+    std::fprintf(stderr, "no CUDA device\n");
+    return 1;
+  }
+  kernels::set_num_threads(o.threads);
+  const int64_t B = o.batch, N = o.flow_batch;
+  std::printf("device %s, threads %d, featurizer batch %lld, flow batch %lld\n\n",
+              o.device == Device::CUDA ? "CUDA" : "CPU", kernels::num_threads(), (long long)B,
+              (long long)N);
+  std::printf("| %-22s | %-34s | %10s | %12s |\n", "op", "shape", "fwd ms", "fwd+bwd ms");
+  std::printf("|%s|%s|%s|%s|\n", std::string(24, '-').c_str(), std::string(36, '-').c_str(),
+              std::string(12, '-').c_str(), std::string(14, '-').c_str());
+  ad::Generator g(1);
+  auto S = [](std::initializer_list<int64_t> s) {
+    std::string r = "[";
+    for (int64_t v : s) r += (r.size() > 1 ? "," : "") + std::to_string(v);
+    return r + "]";
+  };
+  const int64_t L = 7200;
+  bench(o, "conv1d 1->32 K3", S({B, L, 1}), {input({B, L, 1}, g, o, true), input({3, 1, 32}, g, o, true), input({32}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::conv1d(v[0], v[1], v[2]); });
+  bench(o, "conv1d 32->32 K3", S({B, L, 32}), {input({B, L, 32}, g, o, true), input({3, 32, 32}, g, o, true), input({32}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::conv1d(v[0], v[1], v[2]); });
+  bench(o, "conv1d 128->128 K3", S({B, 900, 128}), {input({B, 900, 128}, g, o, true), input({3, 128, 128}, g, o, true), input({128}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::conv1d(v[0], v[1], v[2]); });
+  bench(o, "conv1d 256->256 K3", S({B, 112, 256}), {input({B, 112, 256}, g, o, true), input({3, 256, 256}, g, o, true), input({256}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::conv1d(v[0], v[1], v[2]); });
+  bench(o, "layer_norm C=32", S({B, L, 32}), {input({B, L, 32}, g, o, true), input({32}, g, o, true), input({32}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::layer_norm(v[0], v[1], v[2]); });
+  bench(o, "relu", S({B, L, 32}), {input({B, L, 32}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::relu(v[0]); });
+  bench(o, "add (residual)", S({B, L, 32}), {input({B, L, 32}, g, o, true), input({B, L, 32}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::add(v[0], v[1]); });
+  bench(o, "maxpool2", S({B, L, 32}), {input({B, L, 32}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::maxpool2(v[0]); });
+  bench(o, "gru T=56 H=256", S({B, 56, 256}),
+        {input({B, 56, 256}, g, o, true), Tensor(), input({768, 256}, g, o, true), input({768, 256}, g, o, true),
+         input({768}, g, o, true), input({768}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::gru(v[0], v[1], v[2], v[3], v[4], v[5]); });
+  const Tensor mask = ad::Tensor::full({256, 256}, 1.0, ad::DType::F32, o.device);
+  bench(o, "masked_linear 256->256", S({N, 256}), {input({N, 256}, g, o, true), input({256, 256}, g, o, true), input({256}, g, o, true)},
+        [mask](const std::vector<Tensor>& v) { return ad::masked_linear(v[0], v[1], mask, v[2]); });
+  bench(o, "mog_logpdf K=8", S({N, 7, 8}),
+        {input({N, 7}, g, o, true), input({N, 7, 8}, g, o, true), input({N, 7, 8}, g, o, true), input({N, 7, 8}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::mog_logpdf(v[0], v[1], v[2], v[3]); });
+
+  // The whole featurizer (paper configuration).
+  nn::FeaturizerConfig cfg;
+  ad::Generator gm(2);
+  nn::Featurizer feat(cfg, gm);
+  if (o.device == Device::CUDA) feat.to(Device::CUDA);
+  bench(o, "featurizer (ResNet-GRU)", S({B, L, 1}), {input({B, L, 1}, g, o, false)},
+        [&feat](const std::vector<Tensor>& v) { return feat.forward(v[0]); });
+  if (o.device == Device::CUDA) {
+    const auto st = kernels::device_pool_stats();
+    std::printf("\npeak device memory (pool): %.1f MiB\n", double(st.peak) / (1 << 20));
+  }
+  return 0;
+}
