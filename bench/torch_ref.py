@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""bench/torch_ref.py — PyTorch reference timings for the ops and the ResNet-GRU featurizer that
+bench_ops_bench (bench/kernels/ops_bench.cpp) times in lensflow, at the same shapes.
+
+Usage (on the GPU machine, with PyTorch installed):
+    python3 bench/torch_ref.py --device cuda --batch 8
+    python3 bench/torch_ref.py --device cuda --batch 512 --only featurizer
+    python3 bench/torch_ref.py --device cpu --threads 2 --batch 8
+Prints a markdown table (median ms of forward, and of forward+backward of sum(output)), the same
+columns as bench_ops_bench, so the two can be divided row by row. TF32 is off by default (lensflow's
+cuBLAS GEMMs are plain FP32); --tf32 turns it on for PyTorch's matmul and cuDNN convolutions.
+"""
+import argparse
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def time_ms(fn, device, min_seconds):
+    fn()  # warm-up: cuDNN algorithm choice, allocator
+    sync(device)
+    samples = []
+    start = time.perf_counter()
+    while len(samples) < 3 or time.perf_counter() - start < min_seconds:
+        t0 = time.perf_counter()
+        fn()
+        sync(device)
+        samples.append((time.perf_counter() - t0) * 1e3)
+        if len(samples) >= 200:
+            break
+    return statistics.median(samples)
+
+
+def bench(name, shape, inputs, f, device, min_seconds):
+    def fwd():
+        with torch.no_grad():
+            f(*inputs)
+
+    def fwd_bwd():
+        for t in inputs:
+            if t is not None and t.grad is not None:
+                t.grad = None
+        f(*inputs).sum().backward()
+
+    a = time_ms(fwd, device, min_seconds)
+    b = time_ms(fwd_bwd, device, min_seconds)
+    print(f"| {name:<22} | {shape:<34} | {a:10.3f} | {b:12.3f} |", flush=True)
+
+
+# ---- lensflow's layer conventions, channels-last [B, L, C] ----
+def conv1d_cl(x, w, b):
+    """x[B,L,Cin], w[K,Cin,Cout] (lensflow layout) -> [B,L,Cout], 'same' padding."""
+    k = w.shape[0]
+    y = F.conv1d(x.transpose(1, 2), w.permute(2, 1, 0), b, padding=(k - 1) // 2)
+    return y.transpose(1, 2)
+
+
+def maxpool2_cl(x):
+    return F.max_pool1d(x.transpose(1, 2), 2).transpose(1, 2)
+
+
+def mog_logpdf(z, logits, mu, log_sigma):
+    u = (z.unsqueeze(-1) - mu) * torch.exp(-log_sigma)
+    comp = torch.log_softmax(logits, -1) - log_sigma - 0.5 * torch.log(torch.tensor(2 * torch.pi)) - 0.5 * u * u
+    return torch.logsumexp(comp, -1)
+
+
+class ResBlock(nn.Module):
+    """Same as nn/featurizer.hpp: relu(LN(conv)), LN(conv), relu(. + skip); [B, C, L] inside."""
+
+    def __init__(self, cin, cout, k=3):
+        super().__init__()
+        self.conv1 = nn.Conv1d(cin, cout, k, padding=k // 2)
+        self.conv2 = nn.Conv1d(cout, cout, k, padding=k // 2)
+        self.ln1 = nn.LayerNorm(cout)
+        self.ln2 = nn.LayerNorm(cout)
+        self.skip = nn.Conv1d(cin, cout, 1) if cin != cout else None
+
+    def ln(self, norm, x):  # over channels
+        return norm(x.transpose(1, 2)).transpose(1, 2)
+
+    def forward(self, x):
+        y = F.relu(self.ln(self.ln1, self.conv1(x)))
+        y = self.ln(self.ln2, self.conv2(y))
+        s = self.skip(x) if self.skip is not None else x
+        return F.relu(y + s)
+
+
+class Featurizer(nn.Module):
+    def __init__(self, n_blocks=9, n_pools=7, base=32, max_ch=256, gru_layers=2, hidden=256, out=256):
+        super().__init__()
+        self.n_pools = n_pools
+        chans = [min(base * 2 ** min(b, n_pools), max_ch) for b in range(n_blocks)]
+        cin = 1
+        self.blocks = nn.ModuleList()
+        for c in chans:
+            self.blocks.append(ResBlock(cin, c))
+            cin = c
+        self.gru = nn.GRU(cin, hidden, gru_layers, batch_first=True)
+        self.head = nn.Linear(hidden, out)
+
+    def forward(self, x):  # x [B, L, 1]
+        h = x.transpose(1, 2)
+        for b, block in enumerate(self.blocks):
+            h = block(h)
+            if b < self.n_pools:
+                h = F.max_pool1d(h, 2)
+        out, _ = self.gru(h.transpose(1, 2))
+        return self.head(out[:, -1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cuda")
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--flow-batch", type=int, default=512)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--min-seconds", type=float, default=0.5)
+    ap.add_argument("--tf32", action="store_true")
+    ap.add_argument("--only", choices=["all", "featurizer"], default="all")
+    a = ap.parse_args()
+    dev = torch.device(a.device)
+    if a.threads > 0:
+        torch.set_num_threads(a.threads)
+    torch.backends.cuda.matmul.allow_tf32 = a.tf32
+    torch.backends.cudnn.allow_tf32 = a.tf32
+    torch.manual_seed(1)
+    B, N, L = a.batch, a.flow_batch, 7200
+
+    def inp(*shape, grad=True):
+        return torch.randn(*shape, device=dev, requires_grad=grad)
+
+    print(f"torch {torch.__version__}, device {dev}"
+          + (f" ({torch.cuda.get_device_name()})" if dev.type == "cuda" else f", threads {torch.get_num_threads()}")
+          + f", featurizer batch {B}, flow batch {N}, tf32 {a.tf32}\n")
+    print(f"| {'op':<22} | {'shape':<34} | {'fwd ms':>10} | {'fwd+bwd ms':>12} |")
+    print(f"|{'-' * 24}|{'-' * 36}|{'-' * 12}|{'-' * 14}|")
+    s = lambda *d: "[" + ",".join(str(v) for v in d) + "]"
+    t = a.min_seconds
+    if a.only == "all":
+        bench("conv1d 1->32 K3", s(B, L, 1), [inp(B, L, 1), inp(3, 1, 32), inp(32)], conv1d_cl, dev, t)
+        bench("conv1d 32->32 K3", s(B, L, 32), [inp(B, L, 32), inp(3, 32, 32), inp(32)], conv1d_cl, dev, t)
+        bench("conv1d 128->128 K3", s(B, 900, 128), [inp(B, 900, 128), inp(3, 128, 128), inp(128)], conv1d_cl, dev, t)
+        bench("conv1d 256->256 K3", s(B, 112, 256), [inp(B, 112, 256), inp(3, 256, 256), inp(256)], conv1d_cl, dev, t)
+        bench("layer_norm C=32", s(B, L, 32), [inp(B, L, 32), inp(32), inp(32)],
+              lambda x, g, b: F.layer_norm(x, (32,), g, b), dev, t)
+        bench("relu", s(B, L, 32), [inp(B, L, 32)], F.relu, dev, t)
+        bench("add (residual)", s(B, L, 32), [inp(B, L, 32), inp(B, L, 32)], torch.add, dev, t)
+        bench("maxpool2", s(B, L, 32), [inp(B, L, 32)], maxpool2_cl, dev, t)
+        gru = nn.GRU(256, 256, 1, batch_first=True).to(dev)
+        bench("gru T=56 H=256", s(B, 56, 256), [inp(B, 56, 256)], lambda x: gru(x)[0], dev, t)
+        mask = torch.ones(256, 256, device=dev)
+        bench("masked_linear 256->256", s(N, 256), [inp(N, 256), inp(256, 256), inp(256)],
+              lambda x, w, b: F.linear(x, w * mask, b), dev, t)
+        bench("mog_logpdf K=8", s(N, 7, 8), [inp(N, 7), inp(N, 7, 8), inp(N, 7, 8), inp(N, 7, 8)], mog_logpdf, dev, t)
+    feat = Featurizer().to(dev)
+    bench("featurizer (ResNet-GRU)", s(B, L, 1), [inp(B, L, 1, grad=False)], feat, dev, t)
+    if dev.type == "cuda":
+        print(f"\npeak device memory (torch allocator): {torch.cuda.max_memory_allocated() / 2**20:.1f} MiB")
+
+
+if __name__ == "__main__":
+    main()
