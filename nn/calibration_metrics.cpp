@@ -19,10 +19,12 @@ Modes find_modes(const float* x, std::size_t n, std::size_t stride, double lo, d
   const int nb = opt.bins;
   std::vector<std::size_t> count(nb, 0);
   const double width = (hi - lo) / nb;
-  std::size_t inside = 0;
+  std::size_t inside = 0, finite = 0;
   for (std::size_t i = 0; i < n; ++i) {
     const double v = x[i * stride];
-    if (!(v >= lo && v <= hi)) continue;  // also drops NaN
+    if (!std::isfinite(v)) continue;  // missing samples (NaN) are not part of the marginal
+    ++finite;
+    if (!(v >= lo && v <= hi)) continue;
     int b = static_cast<int>((v - lo) / width);
     if (b >= nb) b = nb - 1;  // v == hi
     ++count[b];
@@ -46,7 +48,7 @@ Modes find_modes(const float* x, std::size_t n, std::size_t stride, double lo, d
   if (static_cast<int>(peaks.size()) > opt.max_modes) peaks.resize(opt.max_modes);
   for (int b : peaks) {
     m.values.push_back(lo + (b + 0.5) * width);
-    m.densities.push_back(static_cast<double>(count[b]) / (static_cast<double>(n) * width));
+    m.densities.push_back(static_cast<double>(count[b]) / (static_cast<double>(finite) * width));
   }
   return m;
 }

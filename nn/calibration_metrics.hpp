@@ -7,7 +7,7 @@
 //                is higher than that of the `neighbours` (20) bins on each side (bins past the
 //                range edges are ignored; on a plateau the leftmost bin wins), at most 5 modes,
 //                sorted by height: modes[0] is the global mode. Values are bin centres.
-//   constrained — the marginal density at the global mode (count / (n · bin width)) exceeds
+//   constrained — the marginal density at the global mode (count / (n_finite · bin width)) exceeds
 //                twice the prior density at that bin centre.
 //   correct    — (constrained events only) the truth is closer to the global mode than to any
 //                other mode.
@@ -35,12 +35,12 @@ struct ModeOptions {
 
 struct Modes {
   std::vector<double> values;     // bin centres, by decreasing density (values[0] = global mode)
-  std::vector<double> densities;  // marginal density (count / (n · bin width)) at each mode
+  std::vector<double> densities;  // marginal density (count / (n_finite · bin width)) at each mode
   double bin_width = 0.0;
 };
 
-// Modes of x[0], x[stride], ..., x[(n-1)·stride] over [lo, hi] (samples outside are counted in n but
-// fall in no bin). Empty when no sample falls in the range. Throws std::invalid_argument on a bad
+// Modes of x[0], x[stride], ..., x[(n-1)·stride] over [lo, hi] (finite samples outside the range
+// count in the density's normalization but fall in no bin; NaN samples are ignored). Empty when no sample falls in the range. Throws std::invalid_argument on a bad
 // range or options.
 Modes find_modes(const float* x, std::size_t n, std::size_t stride, double lo, double hi,
                  const ModeOptions& opt = {});

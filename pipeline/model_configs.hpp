@@ -1,0 +1,39 @@
+// pipeline/model_configs.hpp — named network sizes for `lensflow-train --config NAME`, all for the
+// 7,200-point, 1-channel inputs of lens/realization.hpp and the 8 parameters of SPEC §4.
+//   paper — SPEC §5 (9 residual blocks 32→256 channels, GRU 2×256, h 256, 20 MADE blocks of 2×256,
+//           8-component base): ~GPU scale.
+//   small — a CPU-trainable model for demos: 6 blocks of 8→32 channels with 5 pools (7200 → 225
+//           steps), GRU 1×32, h 32, 5 MADE blocks of 2×64, 4 components.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "nn/posterior_model.hpp"
+
+namespace lensflow::pipeline {
+
+inline nn::PosteriorConfig named_model_config(const std::string& name, int64_t length = 7200,
+                                              int64_t dim = 8) {
+  nn::PosteriorConfig c = nn::PosteriorConfig::paper();
+  c.featurizer.length = length;
+  c.flow.dim = dim;
+  if (name == "paper") return c;
+  if (name == "small") {
+    c.featurizer.n_blocks = 6;
+    c.featurizer.n_pools = 5;
+    c.featurizer.base_channels = 8;
+    c.featurizer.max_channels = 32;
+    c.featurizer.gru_layers = 1;
+    c.featurizer.gru_hidden = 32;
+    c.featurizer.out_dim = 32;
+    c.flow.context = 32;
+    c.flow.n_blocks = 5;
+    c.flow.hidden = 64;
+    c.flow.components = 4;
+    return c;
+  }
+  throw std::invalid_argument("unknown model configuration '" + name + "' (expected paper or small)");
+}
+
+}  // namespace lensflow::pipeline
