@@ -2,6 +2,7 @@
 #include "kernels/elementwise.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
 #include "kernels/elementwise_math.hpp"
 #include "kernels/thread_pool.hpp"
@@ -52,10 +53,43 @@ void walk(int ndim, const int64_t* shape, const int64_t* const* strides, int64_t
 }
 }  // namespace
 
-template <class T> void unary_cpu(Unary op, const T* x, T* y, int64_t n, double a, double b) {
+// Calls f(std::integral_constant<Unary, OP>{}) for the runtime op, so that each loop body is
+// compiled for one op (the switch in unary_value folds away and simple ops vectorise).
+template <class F>
+void with_unary(Unary op, F&& f) {
+  switch (op) {
+#define LF_CASE(OP) \
+  case Unary::OP:   \
+    return f(std::integral_constant<Unary, Unary::OP>{});
+    // clang-format off
+    LF_CASE(Neg) LF_CASE(Exp) LF_CASE(Log) LF_CASE(Sqrt) LF_CASE(Square) LF_CASE(Relu)
+    LF_CASE(Tanh) LF_CASE(Sigmoid) LF_CASE(Softplus) LF_CASE(Clamp) LF_CASE(AddScalar)
+    LF_CASE(MulScalar) LF_CASE(RSubScalar) LF_CASE(RDivScalar)
+    // clang-format on
+#undef LF_CASE
+  }
+}
+template <class F>
+void with_binary(Binary op, F&& f) {
+  switch (op) {
+    case Binary::Add:
+      return f(std::integral_constant<Binary, Binary::Add>{});
+    case Binary::Sub:
+      return f(std::integral_constant<Binary, Binary::Sub>{});
+    case Binary::Mul:
+      return f(std::integral_constant<Binary, Binary::Mul>{});
+    case Binary::Div:
+      return f(std::integral_constant<Binary, Binary::Div>{});
+  }
+}
+
+template <class T>
+void unary_cpu(Unary op, const T* x, T* y, int64_t n, double a, double b) {
   const T ta = T(a), tb = T(b);
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) y[i] = unary_value<T>(op, x[i], ta, tb);
+  with_unary(op, [&](auto opc) {
+    parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) y[i] = unary_value<T>(opc.value, x[i], ta, tb);
+    });
   });
 }
 
@@ -63,43 +97,50 @@ template <class T>
 void unary_backward_cpu(Unary op, const T* x, const T* y, const T* gy, T* gx, int64_t n, double a,
                         double b) {
   const T ta = T(a), tb = T(b);
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-    for (int64_t i = s; i < e; ++i) gx[i] = gy[i] * unary_derivative<T>(op, x[i], y[i], ta, tb);
+  with_unary(op, [&](auto opc) {
+    parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i)
+        gx[i] = gy[i] * unary_derivative<T>(opc.value, x[i], y[i], ta, tb);
+    });
   });
 }
 
 template <class T>
 void binary_cpu(Binary op, const T* a, const T* b, T* y, const BroadcastIndex& ix, int64_t n,
                 bool same_shape) {
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-    if (same_shape) {
-      for (int64_t i = s; i < e; ++i) y[i] = binary_value<T>(op, a[i], b[i]);
-      return;
-    }
-    const int64_t* strides[2] = {ix.a_stride, ix.b_stride};
-    walk<2>(ix.ndim, ix.shape, strides, s, e,
-            [&](int64_t i, const int64_t* off, int64_t len, const int64_t* step) {
-              const T* pa = a + off[0];
-              const T* pb = b + off[1];
-              T* py = y + i;
-              const int64_t sa = step[0], sb = step[1];
-              if (sa == 1 && sb == 1) {
-                for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(op, pa[j], pb[j]);
-              } else if (sa == 1 && sb == 0) {
-                const T vb = *pb;
-                for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(op, pa[j], vb);
-              } else if (sa == 0 && sb == 1) {
-                const T va = *pa;
-                for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(op, va, pb[j]);
-              } else {
-                for (int64_t j = 0; j < len; ++j)
-                  py[j] = binary_value<T>(op, pa[j * sa], pb[j * sb]);
-              }
-            });
+  with_binary(op, [&](auto opc) {
+    constexpr Binary kOp = decltype(opc)::value;
+    parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+      if (same_shape) {
+        for (int64_t i = s; i < e; ++i) y[i] = binary_value<T>(kOp, a[i], b[i]);
+        return;
+      }
+      const int64_t* strides[2] = {ix.a_stride, ix.b_stride};
+      walk<2>(ix.ndim, ix.shape, strides, s, e,
+              [&](int64_t i, const int64_t* off, int64_t len, const int64_t* step) {
+                const T* pa = a + off[0];
+                const T* pb = b + off[1];
+                T* py = y + i;
+                const int64_t sa = step[0], sb = step[1];
+                if (sa == 1 && sb == 1) {
+                  for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(kOp, pa[j], pb[j]);
+                } else if (sa == 1 && sb == 0) {
+                  const T vb = *pb;
+                  for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(kOp, pa[j], vb);
+                } else if (sa == 0 && sb == 1) {
+                  const T va = *pa;
+                  for (int64_t j = 0; j < len; ++j) py[j] = binary_value<T>(kOp, va, pb[j]);
+                } else {
+                  for (int64_t j = 0; j < len; ++j)
+                    py[j] = binary_value<T>(kOp, pa[j * sa], pb[j * sb]);
+                }
+              });
+    });
   });
 }
 
-template <class T> void strided_copy_cpu(const T* x, T* y, const StridedIndex& ix, int64_t n) {
+template <class T>
+void strided_copy_cpu(const T* x, T* y, const StridedIndex& ix, int64_t n) {
   parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     const int64_t* strides[1] = {ix.stride};
     walk<1>(ix.ndim, ix.shape, strides, s, e,
@@ -118,7 +159,8 @@ template <class T> void strided_copy_cpu(const T* x, T* y, const StridedIndex& i
   });
 }
 
-template <class T> void fill_cpu(T* y, int64_t n, double value) {
+template <class T>
+void fill_cpu(T* y, int64_t n, double value) {
   const T v = T(value);
   parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) y[i] = v;
@@ -136,20 +178,21 @@ void cast_cpu(const double* x, float* y, int64_t n) {
   });
 }
 
-template <class T> void add_inplace_cpu(T* y, const T* x, int64_t n) {
+template <class T>
+void add_inplace_cpu(T* y, const T* x, int64_t n) {
   parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) y[i] += x[i];
   });
 }
 
-#define LF_INSTANTIATE(T)                                                                      \
-  template void unary_cpu<T>(Unary, const T*, T*, int64_t, double, double);                    \
+#define LF_INSTANTIATE(T)                                                                       \
+  template void unary_cpu<T>(Unary, const T*, T*, int64_t, double, double);                     \
   template void unary_backward_cpu<T>(Unary, const T*, const T*, const T*, T*, int64_t, double, \
-                                      double);                                                 \
-  template void binary_cpu<T>(Binary, const T*, const T*, T*, const BroadcastIndex&, int64_t,  \
-                              bool);                                                           \
-  template void strided_copy_cpu<T>(const T*, T*, const StridedIndex&, int64_t);              \
-  template void fill_cpu<T>(T*, int64_t, double);                                              \
+                                      double);                                                  \
+  template void binary_cpu<T>(Binary, const T*, const T*, T*, const BroadcastIndex&, int64_t,   \
+                              bool);                                                            \
+  template void strided_copy_cpu<T>(const T*, T*, const StridedIndex&, int64_t);                \
+  template void fill_cpu<T>(T*, int64_t, double);                                               \
   template void add_inplace_cpu<T>(T*, const T*, int64_t);
 LF_INSTANTIATE(float)
 LF_INSTANTIATE(double)
