@@ -154,13 +154,52 @@ LENSFLOW_HD cplx boundary_point(const Setup& S, double theta) {
   return S.zeta0 + cplx(S.rho * cos(theta), S.rho * sin(theta));
 }
 
+// binary_images judges a root by the Newton distance to the nearest lens-equation solution, which
+// near a critical curve (det J → 0, where the polynomial roots lose half their digits) can reject a
+// real image pair. When 3 images were found, try to Newton-polish the two rejected roots: if both
+// converge to distinct solutions of the lens equation with opposite parities, they are images.
+LENSFLOW_HD void recover_critical_pair(const BinaryLens& L, cplx zeta, cplx z[5], bool is_img[5]) {
+  cplx w[2];
+  int idx[2], k = 0;
+  for (int i = 0; i < 5; ++i)
+    if (!is_img[i] && k < 2) idx[k++] = i;
+  if (k != 2) return;
+  const double scale = 1.0 + abs(zeta);
+  for (int j = 0; j < 2; ++j) {
+    cplx zz = z[idx[j]];
+    double resid;
+    cplx step = lens::detail::lens_newton_step(L, zz, zeta, resid);
+    if (!(resid < 1e-6 * scale)) return;  // a genuine spurious root: far from any solution
+    for (int it = 0; it < 12 && resid > 1e-15 * scale; ++it) {
+      const cplx zn = zz + step;
+      double rn;
+      const cplx sn = lens::detail::lens_newton_step(L, zn, zeta, rn);
+      if (!(rn < resid)) break;
+      zz = zn;
+      resid = rn;
+      step = sn;
+    }
+    if (!(resid <= 1e-13 * scale)) return;
+    w[j] = zz;
+  }
+  if (abs(w[0] - w[1]) < 1e-9 * scale) return;  // collapsed onto one solution
+  for (int i = 0; i < 5; ++i)
+    if (is_img[i] && (abs(z[i] - w[0]) < 1e-9 * scale || abs(z[i] - w[1]) < 1e-9 * scale)) return;
+  if ((jacobian_det(L, w[0]) > 0.0) == (jacobian_det(L, w[1]) > 0.0)) return;
+  for (int j = 0; j < 2; ++j) {
+    z[idx[j]] = w[j];
+    is_img[idx[j]] = true;
+  }
+}
+
 // Solves the images at angle theta (warm-started from `warm` when non-null) into sample s.
 LENSFLOW_HD void solve_sample(const Setup& S, double theta, const cplx* warm, ContourSample& s) {
   const cplx zeta = boundary_point(S, theta);
   bool is_img[5];
   if (warm)
     for (int i = 0; i < 5; ++i) s.z[i] = warm[i];
-  binary_images(S.L, zeta, s.z, is_img, warm != nullptr);
+  const int n_img = binary_images(S.L, zeta, s.z, is_img, warm != nullptr);
+  if (n_img == 3) recover_critical_pair(S.L, zeta, s.z, is_img);
   s.theta = theta;
   s.img = 0;
   s.pos = 0;
@@ -212,80 +251,106 @@ LENSFLOW_HD void collect_images(const Setup& S, const ContourSample& s, int pari
     }
 }
 
+// Cost of linking image (z_a, v_a) at θ_a with (z_b, v_b) at θ_b = θ_a + h: the smaller of the
+// plain displacement and the tangent-predicted mismatch (the prediction separates images that are
+// close together when h is large; the plain distance stays right when velocities blow up next to a
+// critical curve as h → 0).
+LENSFLOW_HD double link_cost(cplx za, cplx va, cplx zb, cplx vb, double h) {
+  const cplx d = zb - za;
+  const double pred = 0.5 * (abs(d - h * va) + abs(d - h * vb));
+  const double plain = abs(d);
+  return pred < plain ? pred : plain;
+}
+
+// Matches the images of one parity at a (ia) and b (ib), skipping index skip_a of ia and skip_b of
+// ib (−1: none). Returns the summed cost and the matching b-index for each a-index in match_ab
+// (−1: unmatched).
+LENSFLOW_HD double match_parity(const ParityImages& ia, const ParityImages& ib, int skip_a, int skip_b, double h,
+                                int match_ab[3]) {
+  int ka[3], kb[3], na = 0, nb = 0;
+  for (int k = 0; k < ia.n; ++k)
+    if (k != skip_a) ka[na++] = k;
+  for (int k = 0; k < ib.n; ++k)
+    if (k != skip_b) kb[nb++] = k;
+  match_ab[0] = match_ab[1] = match_ab[2] = -1;
+  const bool a_small = na <= nb;
+  const int m = a_small ? na : nb, n = a_small ? nb : na;
+  double cost[3][3];
+  for (int k = 0; k < m; ++k)
+    for (int l = 0; l < n; ++l) {
+      const int xa = ka[a_small ? k : l], xb = kb[a_small ? l : k];
+      cost[k][l] = link_cost(ia.z[xa], ia.v[xa], ib.z[xb], ib.v[xb], h);
+    }
+  int match[3] = {0, 1, 2};
+  best_matching(cost, m, n, match);
+  double total = 0.0;
+  for (int k = 0; k < m; ++k) {
+    const int xa = ka[a_small ? k : match[k]], xb = kb[a_small ? match[k] : k];
+    match_ab[xa] = xb;
+    total += cost[k][match[k]];
+  }
+  return total;
+}
+
 // Area contribution and error of the interval from sample a to sample b (angle step h > 0).
+// Images of each parity are matched across the interval; where a has two images more than b (a pair
+// merges after θ_a) or fewer (a pair is born before θ_b), the merging pair (one of each parity on
+// the larger side) is chosen jointly with the matching, minimising the matching cost plus the pair's
+// separation (which vanishes as the samples close in on the crossing).
 LENSFLOW_HD void interval_area(const Setup& S, const ContourSample& a, const ContourSample& b, double h,
                                double& area, double& err) {
   area = 0.0;
   err = 0.0;
-  // Unmatched images per side (0: at a, 1: at b) and parity (0: negative, 1: positive).
-  ParityImages left[2][2];
+  ParityImages ia[2], ib[2];  // [0]: negative parity, [1]: positive
   for (int parity = 0; parity < 2; ++parity) {
-    ParityImages ia, ib;
-    collect_images(S, a, parity, ia);
-    collect_images(S, b, parity, ib);
-    const double sign = parity == 1 ? 1.0 : -1.0;
-    // Cost of linking a-image k with b-image l: how far each end lies from the other's tangent
-    // prediction (small for the true continuation, large across a merger).
-    const bool a_small = ia.n <= ib.n;
-    const int m = a_small ? ia.n : ib.n, n = a_small ? ib.n : ia.n;
-    double cost[3][3];
-    for (int k = 0; k < m; ++k)
-      for (int l = 0; l < n; ++l) {
-        const int ka = a_small ? k : l, lb = a_small ? l : k;
-        const cplx d = ib.z[lb] - ia.z[ka];
-        cost[k][l] = abs(d - h * ia.v[ka]) + abs(d - h * ib.v[lb]);
+    collect_images(S, a, parity, ia[parity]);
+    collect_images(S, b, parity, ib[parity]);
+  }
+  // Which side holds the extra pair: 0 = a (merger after θ_a), 1 = b (birth before θ_b), −1 none.
+  int side = -1;
+  if (ia[1].n == ib[1].n + 1 && ia[0].n == ib[0].n + 1) side = 0;
+  if (ib[1].n == ia[1].n + 1 && ib[0].n == ia[0].n + 1) side = 1;
+  int best_p = -1, best_n = -1;
+  int match[2][3];
+  if (side < 0) {
+    for (int parity = 0; parity < 2; ++parity) match_parity(ia[parity], ib[parity], -1, -1, h, match[parity]);
+    if (ia[0].n != ib[0].n || ia[1].n != ib[1].n) err += kUnclosed;  // unbalanced: misclassified image
+  } else {
+    const ParityImages* big = side == 0 ? ia : ib;
+    double best = 1e308;
+    for (int p = 0; p < big[1].n; ++p)
+      for (int n = 0; n < big[0].n; ++n) {
+        int m0[3], m1[3];
+        const double c = abs(big[1].z[p] - big[0].z[n]) +
+                         match_parity(ia[1], ib[1], side == 0 ? p : -1, side == 1 ? p : -1, h, m1) +
+                         match_parity(ia[0], ib[0], side == 0 ? n : -1, side == 1 ? n : -1, h, m0);
+        if (c < best) {
+          best = c;
+          best_p = p;
+          best_n = n;
+        }
       }
-    int match[3] = {0, 1, 2};
-    best_matching(cost, m, n, match);
-    bool used_a[3] = {false, false, false}, used_b[3] = {false, false, false};
-    for (int k = 0; k < m; ++k) {
-      const int ka = a_small ? k : match[k], lb = a_small ? match[k] : k;
-      used_a[ka] = used_b[lb] = true;
-      const PieceArea p = piece_area(ia.z[ka], ib.z[lb], h * ia.v[ka], h * ib.v[lb]);
+    match_parity(ia[1], ib[1], side == 0 ? best_p : -1, side == 1 ? best_p : -1, h, match[1]);
+    match_parity(ia[0], ib[0], side == 0 ? best_n : -1, side == 1 ? best_n : -1, h, match[0]);
+  }
+  for (int parity = 0; parity < 2; ++parity) {
+    const double sign = parity == 1 ? 1.0 : -1.0;
+    for (int k = 0; k < ia[parity].n; ++k) {
+      const int l = match[parity][k];
+      if (l < 0) continue;
+      const PieceArea p = piece_area(ia[parity].z[k], ib[parity].z[l], h * ia[parity].v[k], h * ib[parity].v[l]);
       area += sign * p.area;
       err += p.err;
     }
-    left[0][parity].n = left[1][parity].n = 0;
-    for (int k = 0; k < ia.n; ++k)
-      if (!used_a[k]) {
-        ParityImages& L = left[0][parity];
-        L.z[L.n] = ia.z[k];
-        L.v[L.n++] = ia.v[k];
-      }
-    for (int k = 0; k < ib.n; ++k)
-      if (!used_b[k]) {
-        ParityImages& L = left[1][parity];
-        L.z[L.n] = ib.z[k];
-        L.v[L.n++] = ib.v[k];
-      }
   }
-  // Fold pieces: pair each unmatched positive image with the nearest unmatched negative one on the
-  // same side. At a the pair merges after θ_a (positive → negative); at b it was born before θ_b
-  // (negative → positive).
-  for (int side = 0; side < 2; ++side) {
-    const ParityImages& P = left[side][1];
-    const ParityImages& N = left[side][0];
-    bool taken[3] = {false, false, false};
-    for (int p = 0; p < P.n; ++p) {
-      int best = -1;
-      double bd = 1e308;
-      for (int k = 0; k < N.n; ++k)
-        if (!taken[k] && abs(N.z[k] - P.z[p]) < bd) {
-          bd = abs(N.z[k] - P.z[p]);
-          best = k;
-        }
-      if (best < 0) {
-        err += kUnclosed;
-        continue;
-      }
-      taken[best] = true;
-      const PieceArea f = side == 0 ? fold_piece_area(P.z[p], P.v[p], N.z[best], N.v[best], h, true)
-                                    : fold_piece_area(N.z[best], N.v[best], P.z[p], P.v[p], h, false);
-      area += f.area;
-      err += f.err;
-    }
-    for (int k = 0; k < N.n; ++k)
-      if (!taken[k]) err += kUnclosed;
+  if (side >= 0) {
+    // At a the pair merges after θ_a (positive → negative); at b it was born before θ_b
+    // (negative → positive).
+    const ParityImages* big = side == 0 ? ia : ib;
+    const cplx zp = big[1].z[best_p], vp = big[1].v[best_p], zn = big[0].z[best_n], vn = big[0].v[best_n];
+    const PieceArea f = side == 0 ? fold_piece_area(zp, vp, zn, vn, h, true) : fold_piece_area(zn, vn, zp, vp, h, false);
+    area += f.area;
+    err += f.err;
   }
   // A caustic may hide between two samples with the same image count: flag long chords.
   if (count_bits(a.img) == count_bits(b.img)) {

@@ -34,8 +34,8 @@ namespace lensflow::lens {
 // Maximum number of uniform-disk radii of one limb-darkened evaluation (compile-time bound of the
 // adaptive Simpson stack; opt.max_radii may only lower it).
 constexpr int kMaxLdRadii = 65;
-// Initial Simpson panels of the limb-darkening quadrature in μ (2·kLdPanels − 1 disks).
-constexpr int kLdPanels = 4;
+// Initial 5-node Simpson panels of the limb-darkening quadrature (4·kLdPanels disks).
+constexpr int kLdPanels = 2;
 
 struct FiniteSourceOptions {
   double tol_abs = 1e-4;  // absolute error goal on A
@@ -121,6 +121,9 @@ LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta,
     return out;
   }
   // Limb darkening: A_LD = [(1 − a1)·M(ρ) + a1·∫₀¹ g(μ) dμ]/(1 − a1/3), g(μ) = (1 − μ²)·M(ρ·sqrt(1 − μ²)).
+  // Integrated in φ (μ = cos φ, r = ρ sin φ): ∫₀¹ g dμ = ∫₀^{π/2} sin³φ·M(ρ sin φ) dφ, whose integrand
+  // stays smooth at both ends even when M(r) ∝ 1/r (a disk centred on a point-like caustic), where
+  // g(μ) has a sqrt(1 − μ) cusp. x = 2φ/π ∈ [0, 1] is the quadrature variable, x = 0 the full disk.
   const double a1 = opt.a1 > 1.0 ? 1.0 : opt.a1;
   const double norm = 1.0 - a1 / 3.0;
   int max_radii = opt.max_radii < kMaxLdRadii ? opt.max_radii : kMaxLdRadii;
@@ -128,69 +131,84 @@ LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta,
   // Each disk gets a quarter of the goal; the quadrature in μ the rest.
   const double tol_abs_disk = 0.25 * opt.tol_abs, tol_rel_disk = 0.25 * opt.tol_rel;
   bool all_ok = true;
-  double disk_err = 0.0;  // largest error of a g value (the μ-quadrature weights sum to 1)
+  double disk_err = 0.0;  // largest error of a g value (the quadrature weights sum to 1)
   double err_rho = 0.0;   // error of M(ρ)
   int n_radii = 0;
-  auto g = [&](double mu) {
-    const double s2 = 1.0 - mu * mu;
-    if (s2 <= 0.0) return 0.0;
+  constexpr double kHalfPi = 1.5707963267948966;
+  auto g = [&](double x) {
+    const double sn = cos(kHalfPi * x), s2 = sn * sn;  // sin φ with φ = (π/2)(1 − x)
+    if (!(sn > 0.0)) return 0.0;
+    const double w = kHalfPi * sn;  // g = (π/2)·sin³φ·M = w·s2·M
     const detail::DiskMag m =
-        detail::uniform_disk_mag(lens, zeta, rho * sqrt(s2), tol_abs_disk, tol_rel_disk, max_samples, ws);
+        detail::uniform_disk_mag(lens, zeta, rho * sn, tol_abs_disk, tol_rel_disk, max_samples, ws);
     ++n_radii;
     all_ok = all_ok && m.ok;
-    if (s2 * m.err > disk_err) disk_err = s2 * m.err;
-    if (mu == 0.0) err_rho = m.err;
-    return s2 * m.A;
+    if (w * s2 * m.err > disk_err) disk_err = w * s2 * m.err;
+    if (x == 0.0) err_rho = m.err;
+    return w * s2 * m.A;
   };
-  const double M_rho = g(0.0);
-  // Adaptive Simpson on [0, 1] with an explicit stack (depth-first; tolerance halves per level).
+  const double g0 = g(0.0), M_rho = g0 / kHalfPi;
+  // Globally adaptive Simpson on [0, 1]: each panel holds 5 nodes (Simpson on the whole panel and on
+  // its halves; error |S2 − S1|/15 with a safety factor 3, as g has (x − x_c)^{3/2} kinks where the
+  // disk edge meets a caustic); the panel of largest error is split (4 new disks) until the summed
+  // error meets the goal or the disk budget is spent, so a spent budget leaves the error spread
+  // evenly rather than piled up in unvisited panels.
   struct Panel {
-    double a, b, fa, fm, fb, whole, tol;
+    double a, b, f[5], value, err;
   };
-  constexpr int kStack = 32;
-  Panel stack[kStack];
-  const double f1 = 0.0;  // g(1) = 0: the disk of radius 0
-  // Start from kLdPanels equal Simpson panels (a single coarse panel can step over the radius at
-  // which a small caustic enters the disk), then refine adaptively.
-  double node[2 * kLdPanels + 1];
-  node[0] = M_rho;
-  node[2 * kLdPanels] = f1;
-  for (int k = 1; k < 2 * kLdPanels; ++k) node[k] = g(k / (2.0 * kLdPanels));
-  double coarse = 0.0;
-  for (int k = 0; k < kLdPanels; ++k)
-    coarse += (node[2 * k] + 4.0 * node[2 * k + 1] + node[2 * k + 2]) / (6.0 * kLdPanels);
-  const double A_guess = ((1.0 - a1) * M_rho + a1 * coarse) / norm;
-  const double goal = 0.5 * fmax(opt.tol_abs, opt.tol_rel * A_guess) * norm / a1;
-  int top = -1;
-  for (int k = kLdPanels - 1; k >= 0; --k) {
-    const double lo = k / (double)kLdPanels, hi = (k + 1) / (double)kLdPanels;
-    stack[++top] = {lo, hi, node[2 * k], node[2 * k + 1], node[2 * k + 2],
-                    (node[2 * k] + 4.0 * node[2 * k + 1] + node[2 * k + 2]) / (6.0 * kLdPanels), goal / kLdPanels};
+  auto finish = [](Panel& p) {
+    const double h = p.b - p.a;
+    const double s1 = (p.f[0] + 4.0 * p.f[2] + p.f[4]) * h / 6.0;
+    const double s2 = (p.f[0] + 4.0 * p.f[1] + 2.0 * p.f[2] + 4.0 * p.f[3] + p.f[4]) * h / 12.0;
+    p.value = s2 + (s2 - s1) / 15.0;  // Richardson extrapolation (Boole's rule)
+    p.err = 3.0 * fabs(s2 - s1) / 15.0;
+  };
+  constexpr int kMaxPanels = (kMaxLdRadii - 1) / 4 + 2;
+  Panel pan[kMaxPanels];
+  int n_pan = kLdPanels;
+  for (int k = 0; k < kLdPanels; ++k) {
+    Panel& p = pan[k];
+    p.a = k / (double)kLdPanels;
+    p.b = (k + 1) / (double)kLdPanels;
+    for (int j = 0; j < 5; ++j) {
+      const double x = p.a + 0.25 * j * (p.b - p.a);
+      p.f[j] = (k > 0 && j == 0) ? pan[k - 1].f[4] : (x == 0.0 ? g0 : g(x));
+    }
+    finish(p);
   }
   double integral = 0.0, quad_err = 0.0;
-  while (top >= 0) {
-    const Panel p = stack[top--];
-    const double m = 0.5 * (p.a + p.b), hw = p.b - p.a;
-    const bool can_split = n_radii + 2 <= max_radii && top + 2 < kStack;
-    if (!can_split) {
-      integral += p.whole;  // budget spent: keep the coarse panel, report through status
-      all_ok = false;
-      continue;
+  for (;;) {
+    integral = 0.0;
+    quad_err = 0.0;
+    int worst = 0;
+    for (int k = 0; k < n_pan; ++k) {
+      integral += pan[k].value;
+      quad_err += pan[k].err;
+      if (pan[k].err > pan[worst].err) worst = k;
     }
-    const double fl = g(0.5 * (p.a + m));
-    const double fr = g(0.5 * (m + p.b));
-    const double left = (p.fa + 4.0 * fl + p.fm) * (0.5 * hw) / 6.0;
-    const double right = (p.fm + 4.0 * fr + p.fb) * (0.5 * hw) / 6.0;
-    // Simpson's error estimate |S2 − S1|/15, with a safety factor 3: g has (μ − μ_c)^{3/2} kinks
-    // where the disk edge meets a caustic, where the smooth-integrand estimate is optimistic.
-    const double e = (left + right - p.whole) / 15.0;
-    if (3.0 * fabs(e) <= p.tol) {
-      integral += left + right + e;  // Richardson extrapolation (Boole's rule)
-      quad_err += 3.0 * fabs(e);
-    } else {
-      stack[++top] = {m, p.b, p.fm, fr, p.fb, right, 0.5 * p.tol};
-      stack[++top] = {p.a, m, p.fa, fl, p.fm, left, 0.5 * p.tol};
+    const double A_now = ((1.0 - a1) * M_rho + a1 * integral) / norm;
+    const double goal = 0.5 * fmax(opt.tol_abs, opt.tol_rel * A_now) * norm / a1;
+    if (quad_err <= goal) break;
+    if (n_radii + 4 > max_radii || n_pan >= kMaxPanels) {
+      all_ok = false;  // disk budget spent
+      break;
     }
+    const Panel p = pan[worst];
+    const double m = 0.5 * (p.a + p.b);
+    Panel& l = pan[worst];
+    Panel& r = pan[n_pan++];
+    l.a = p.a;
+    l.b = m;
+    r.a = m;
+    r.b = p.b;
+    l.f[0] = p.f[0], l.f[2] = p.f[1], l.f[4] = p.f[2];
+    r.f[0] = p.f[2], r.f[2] = p.f[3], r.f[4] = p.f[4];
+    l.f[1] = g(p.a + 0.125 * (p.b - p.a));
+    l.f[3] = g(p.a + 0.375 * (p.b - p.a));
+    r.f[1] = g(p.a + 0.625 * (p.b - p.a));
+    r.f[3] = g(p.a + 0.875 * (p.b - p.a));
+    finish(l);
+    finish(r);
   }
   out.A = ((1.0 - a1) * M_rho + a1 * integral) / norm;
   out.err = ((1.0 - a1) * err_rho + a1 * (quad_err + disk_err)) / norm;
