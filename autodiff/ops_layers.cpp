@@ -45,8 +45,9 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b) {
   const int64_t B = x.dim(0), L = x.dim(1), Cin = x.dim(2), K = w.dim(0), Cout = w.dim(2);
   const int64_t rows = B * L, KC = K * Cin;
   const Shape out{B, L, Cout};
-  Tensor y = Tensor::empty(out, x.dtype(), x.device());
-  if (b.defined()) y.copy_(expand(b.detach(), out));
+  // y starts as the broadcast bias (b has fewer dims than y, so expand returns a fresh buffer)
+  // and the GEMM accumulates into it.
+  Tensor y = b.defined() ? expand(b.detach(), out) : Tensor::empty(out, x.dtype(), x.device());
   {
     const Tensor cols = im2col(x, K);
     gemm_on(x, false, false, rows, Cout, KC, cols.raw_data(), KC, w.raw_data(), Cout,

@@ -1,9 +1,12 @@
 // bench/kernels/ops_bench.cpp — per-op forward and forward+backward times at the paper's shapes,
 // and the whole ResNet-GRU featurizer (nn/featurizer.hpp), on the CPU (default) or CUDA.
 // Usage: bench_ops_bench [--device cpu|cuda] [--batch B] [--flow-batch N] [--threads T]
-//                        [--min-seconds S]
-// Prints a markdown table; bench/torch_ref.py times the same ops in PyTorch for the ratio.
+//                        [--min-seconds S] [--no-torch]
+// Defaults: CUDA with featurizer batch 512 when a GPU is present, else CPU with batch 8.
+// Prints a markdown table and "RESULT name value unit" lines. When PyTorch is importable it runs
+// bench/torch_ref.py on the same device and shapes and prints lensflow/PyTorch time ratios.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -25,7 +28,8 @@ namespace {
 
 struct Options {
   Device device = Device::CPU;
-  int64_t batch = 8;         // light curves per featurizer batch
+  int64_t batch = 0;         // light curves per featurizer batch (0: 512 on CUDA, 8 on CPU)
+  bool torch = true;
   int64_t flow_batch = 512;  // rows for the flow-side ops
   int threads = 0;
   double min_seconds = 0.5;
@@ -61,6 +65,18 @@ Tensor input(const ad::Shape& s, ad::Generator& g, const Options& o, bool grad) 
   return t;
 }
 
+struct Row {
+  std::string name;
+  double fwd, fb;
+};
+std::vector<Row> g_rows;
+
+std::string slug(const std::string& name) {
+  std::string r;
+  for (char c : name) r += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+  return r;
+}
+
 // Forward time under NoGradGuard, and forward+backward time of sum(f(inputs)).
 void bench(const Options& o, const std::string& name, const std::string& shape,
            const std::vector<Tensor>& inputs,
@@ -77,12 +93,45 @@ void bench(const Options& o, const std::string& name, const std::string& shape,
   });
   std::printf("| %-22s | %-34s | %10.3f | %12.3f |\n", name.c_str(), shape.c_str(), fwd, fb);
   std::fflush(stdout);
+  g_rows.push_back({name, fwd, fb});
+}
+
+// Runs bench/torch_ref.py (next to this source) with the same settings; returns its rows.
+std::vector<Row> torch_reference(const Options& o) {
+  std::vector<Row> rows;
+  std::string dir = __FILE__;
+  dir = dir.substr(0, dir.find_last_of('/'));  // bench/kernels
+  dir = dir.substr(0, dir.find_last_of('/'));  // bench
+  if (std::system("python3 -c 'import torch' >/dev/null 2>&1") != 0) return rows;
+  const std::string cmd = "python3 " + dir + "/torch_ref.py --device " +
+                          (o.device == Device::CUDA ? "cuda" : "cpu") + " --batch " +
+                          std::to_string(o.batch) + " --flow-batch " +
+                          std::to_string(o.flow_batch) + " --threads " +
+                          std::to_string(kernels::num_threads()) + " --min-seconds " +
+                          std::to_string(o.min_seconds) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return rows;
+  char line[512];
+  std::printf("\nPyTorch reference (%s):\n", cmd.c_str());
+  while (std::fgets(line, sizeof line, p)) {
+    std::fputs(line, stdout);
+    char name[64], shape[64];
+    double a, b;
+    if (std::sscanf(line, "| %63[^|]| %63[^|]| %lf | %lf |", name, shape, &a, &b) == 4) {
+      std::string n = name;
+      n.erase(n.find_last_not_of(' ') + 1);
+      rows.push_back({n, a, b});
+    }
+  }
+  pclose(p);
+  return rows;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
+  bool device_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string {
@@ -95,12 +144,15 @@ int main(int argc, char** argv) {
     if (a == "--device") {
       const std::string d = next();
       o.device = d == "cuda" ? Device::CUDA : Device::CPU;
+      device_given = true;
     } else if (a == "--batch") {
       o.batch = std::stoll(next());
     } else if (a == "--flow-batch") {
       o.flow_batch = std::stoll(next());
     } else if (a == "--threads") {
       o.threads = std::stoi(next());
+    } else if (a == "--no-torch") {
+      o.torch = false;
     } else if (a == "--min-seconds") {
       o.min_seconds = std::stod(next());
     } else {
@@ -108,6 +160,8 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  if (!device_given && ad::cuda_available()) o.device = Device::CUDA;
+  if (o.batch <= 0) o.batch = o.device == Device::CUDA ? 512 : 8;
   if (o.device == Device::CUDA && !ad::cuda_available()) {
     std::fprintf(stderr, "no CUDA device\n");
     return 1;
@@ -161,9 +215,27 @@ int main(int argc, char** argv) {
   if (o.device == Device::CUDA) feat.to(Device::CUDA);
   bench(o, "featurizer (ResNet-GRU)", S({B, L, 1}), {input({B, L, 1}, g, o, false)},
         [&feat](const std::vector<Tensor>& v) { return feat.forward(v[0]); });
+  const char* dev = o.device == Device::CUDA ? "cuda" : "cpu";
+  std::printf("\n");
+  for (const Row& r : g_rows) {
+    std::printf("RESULT ops_%s_%s_fwd %.3f ms\n", dev, slug(r.name).c_str(), r.fwd);
+    std::printf("RESULT ops_%s_%s_fwdbwd %.3f ms\n", dev, slug(r.name).c_str(), r.fb);
+  }
   if (o.device == Device::CUDA) {
     const auto st = kernels::device_pool_stats();
-    std::printf("\npeak device memory (pool): %.1f MiB\n", double(st.peak) / (1 << 20));
+    std::printf("RESULT ops_cuda_peak_pool_memory %.1f MiB\n", double(st.peak) / (1 << 20));
+  }
+  if (o.torch) {
+    const std::vector<Row> ref = torch_reference(o);
+    if (ref.empty()) std::printf("\n(PyTorch not importable: no reference ratios)\n");
+    for (const Row& t : ref)
+      for (const Row& r : g_rows)
+        if (r.name == t.name && t.fwd > 0 && t.fb > 0) {
+          std::printf("RESULT ops_%s_%s_fwd_vs_torch %.3f x\n", dev, slug(r.name).c_str(),
+                      r.fwd / t.fwd);
+          std::printf("RESULT ops_%s_%s_fwdbwd_vs_torch %.3f x\n", dev, slug(r.name).c_str(),
+                      r.fb / t.fb);
+        }
   }
   return 0;
 }
