@@ -64,21 +64,31 @@ MADE::MADE(const MadeSizes& s, const std::vector<int64_t>& degrees, ad::Generato
   }
 }
 
-ad::Tensor MADE::forward(const ad::Tensor& x, const ad::Tensor& h) const {
+ad::Tensor MADE::context_term(const ad::Tensor& h, int64_t batch) const {
+  if (!context_) return ad::Tensor();
+  if (!h.defined() || h.ndim() != 2 || h.dim(0) != batch || h.dim(1) != sizes_.context)
+    throw std::invalid_argument("MADE: h must be [" + std::to_string(batch) + ", " +
+                                std::to_string(sizes_.context) + "], got " +
+                                (h.defined() ? ad::to_string(h.shape()) : "undefined"));
+  return context_->forward(h);
+}
+
+ad::Tensor MADE::forward_with(const ad::Tensor& x, const ad::Tensor& ctx) const {
   if (x.ndim() != 2 || x.dim(1) != sizes_.dim)
     throw std::invalid_argument("MADE: x must be [B, " + std::to_string(sizes_.dim) + "], got " +
                                 ad::to_string(x.shape()));
   ad::Tensor y = layers_[0]->forward(x);
-  if (context_) {
-    if (!h.defined() || h.ndim() != 2 || h.dim(0) != x.dim(0) || h.dim(1) != sizes_.context)
-      throw std::invalid_argument("MADE: h must be [" + std::to_string(x.dim(0)) + ", " +
-                                  std::to_string(sizes_.context) + "], got " +
-                                  (h.defined() ? ad::to_string(h.shape()) : "undefined"));
-    y = y + context_->forward(h);
-  }
+  if (ctx.defined()) y = y + ctx;
   y = ad::relu(y);
   for (size_t l = 1; l + 1 < layers_.size(); ++l) y = ad::relu(layers_[l]->forward(y));
   return layers_.back()->forward(y).reshape({x.dim(0), sizes_.dim, sizes_.outputs_per_dim});
+}
+
+ad::Tensor MADE::forward(const ad::Tensor& x, const ad::Tensor& h) const {
+  if (x.ndim() != 2 || x.dim(1) != sizes_.dim)
+    throw std::invalid_argument("MADE: x must be [B, " + std::to_string(sizes_.dim) + "], got " +
+                                ad::to_string(x.shape()));
+  return forward_with(x, context_term(h, x.dim(0)));
 }
 
 }  // namespace lensflow::nn

@@ -37,6 +37,10 @@ class MADE : public Module {
        double final_scale);
   // x[B, D], h[B, C] -> [B, D, P].
   ad::Tensor forward(const ad::Tensor& x, const ad::Tensor& h) const;
+  // The same in two parts, so that repeated passes with one h (sampling) project h only once:
+  // context_term(h) -> [B, hidden] (undefined when context == 0), then forward_with(x, term).
+  ad::Tensor context_term(const ad::Tensor& h, int64_t batch) const;
+  ad::Tensor forward_with(const ad::Tensor& x, const ad::Tensor& context_term) const;
   const std::vector<int64_t>& degrees() const { return degrees_; }
   const MadeSizes& sizes() const { return sizes_; }
 

@@ -25,7 +25,8 @@ class AffineBlock : public Module {
   const std::vector<int64_t>& degrees() const { return made_.degrees(); }
 
  private:
-  void shift_scale(const ad::Tensor& x, const ad::Tensor& h, ad::Tensor& mu, ad::Tensor& a) const;
+  // mu and clamped a from x and the block's projection of h (MADE::context_term).
+  void shift_scale(const ad::Tensor& x, const ad::Tensor& ctx, ad::Tensor& mu, ad::Tensor& a) const;
   MADE made_;
   double clamp_;
 };

@@ -33,12 +33,16 @@ MoGBase::MoGBase(const MadeSizes& sizes, int64_t components, const std::vector<i
   bias.copy_(ad::Tensor::from_vector(b, bias.shape()));
 }
 
-void MoGBase::mixture(const ad::Tensor& z, const ad::Tensor& h, ad::Tensor& logits,
-                      ad::Tensor& mu, ad::Tensor& log_sigma) const {
-  ad::Tensor out = made_.forward(z, h);  // [B, D, 3K]
+void MoGBase::split(const ad::Tensor& out, ad::Tensor& logits, ad::Tensor& mu,
+                    ad::Tensor& log_sigma) const {
   logits = ad::slice(out, 2, 0, k_);
   mu = ad::slice(out, 2, k_, 2 * k_);
   log_sigma = ad::slice(out, 2, 2 * k_, 3 * k_);
+}
+
+void MoGBase::mixture(const ad::Tensor& z, const ad::Tensor& h, ad::Tensor& logits,
+                      ad::Tensor& mu, ad::Tensor& log_sigma) const {
+  split(made_.forward(z, h), logits, mu, log_sigma);
 }
 
 ad::Tensor MoGBase::log_prob(const ad::Tensor& z, const ad::Tensor& h) const {
@@ -68,8 +72,9 @@ ad::Tensor MoGBase::sample(const ad::Tensor& h, const ad::Tensor& eps, const ad:
 
   ad::Tensor z = eps;
   ad::Tensor logits, mu, log_sigma;
+  const ad::Tensor ctx = made_.context_term(h, B);  // h is fixed over the D passes
   for (int64_t pass = 0; pass < D; ++pass) {
-    mixture(z, h, logits, mu, log_sigma);
+    split(made_.forward_with(z, ctx), logits, mu, log_sigma);
     if (k_ == 1) {
       z = ad::squeeze(mu, 2) + ad::exp(ad::squeeze(log_sigma, 2)) * eps;
       continue;

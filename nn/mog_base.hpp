@@ -30,6 +30,8 @@ class MoGBase : public Module {
   int64_t components() const { return k_; }
 
  private:
+  // MADE output [B, D, 3K] -> (logits, mu, log_sigma), each [B, D, K].
+  void split(const ad::Tensor& out, ad::Tensor& logits, ad::Tensor& mu, ad::Tensor& log_sigma) const;
   MADE made_;
   int64_t k_;
 };

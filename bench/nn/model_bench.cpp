@@ -1,0 +1,182 @@
+// bench/nn/model_bench.cpp — the posterior model at paper size (nn/posterior_model.hpp): forward and
+// forward+backward of the featurizer, of the flow's log-density and of the whole training loss,
+// one Adam step, posterior sampling throughput, and checkpoint save/load.
+// Usage: bench_model_bench [--device cpu|cuda] [--batch B] [--flow-batch N] [--obs O]
+//                          [--samples S] [--threads T] [--min-seconds s] [--keep-checkpoint PATH]
+// Prints a markdown table. bench/torch_ref.py times the same featurizer in PyTorch.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "autodiff/ops.hpp"
+#include "kernels/device.hpp"
+#include "kernels/thread_pool.hpp"
+#include "nn/adam.hpp"
+#include "nn/checkpoint.hpp"
+#include "nn/posterior_model.hpp"
+
+using namespace lensflow;
+using ad::Device;
+using ad::Tensor;
+
+namespace {
+
+struct Options {
+  Device device = Device::CPU;
+  int64_t batch = 4;         // light curves per featurizer / model batch
+  int64_t flow_batch = 512;  // (theta, h) rows for the flow alone
+  int64_t obs = 4;           // observations sampled together
+  int64_t samples = 1000;    // posterior samples per observation
+  int threads = 0;
+  double min_seconds = 1.0;
+  std::string keep_checkpoint;
+};
+
+void sync(Device d) {
+  if (d == Device::CUDA) kernels::device_synchronize();
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// Median milliseconds of f (at least 3 repeats, until min_seconds), after one warm-up call.
+double time_ms(const Options& o, const std::function<void()>& f) {
+  f();
+  sync(o.device);
+  std::vector<double> ms;
+  const auto start = std::chrono::steady_clock::now();
+  while (ms.size() < 3 || seconds_since(start) < o.min_seconds) {
+    const auto t0 = std::chrono::steady_clock::now();
+    f();
+    sync(o.device);
+    ms.push_back(seconds_since(t0) * 1e3);
+    if (ms.size() >= 100) break;
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+
+void row(const char* what, const std::string& shape, double ms, const std::string& extra = "") {
+  std::printf("| %-34s | %-22s | %10.2f | %-24s |\n", what, shape.c_str(), ms, extra.c_str());
+  std::fflush(stdout);
+}
+
+std::string shape_str(std::initializer_list<int64_t> d) {
+  std::string s = "[";
+  for (auto v : d) s += (s.size() > 1 ? "," : "") + std::to_string(v);
+  return s + "]";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "%s needs a value\n", a.c_str());
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--device") o.device = next() == "cuda" ? Device::CUDA : Device::CPU;
+    else if (a == "--batch") o.batch = std::stoll(next());
+    else if (a == "--flow-batch") o.flow_batch = std::stoll(next());
+    else if (a == "--obs") o.obs = std::stoll(next());
+    else if (a == "--samples") o.samples = std::stoll(next());
+    else if (a == "--threads") o.threads = std::stoi(next());
+    else if (a == "--min-seconds") o.min_seconds = std::stod(next());
+    else if (a == "--keep-checkpoint") o.keep_checkpoint = next();
+    else {
+      std::fprintf(stderr, "unknown option %s\n", a.c_str());
+      return 2;
+    }
+  }
+  if (o.device == Device::CUDA && !kernels::cuda_device_available()) {
+    std::fprintf(stderr, "no CUDA device available\n");
+    return 1;
+  }
+  kernels::set_num_threads(o.threads);
+  const nn::PosteriorConfig cfg = nn::PosteriorConfig::paper();
+  nn::PosteriorModel model(cfg);
+  model.to(o.device);
+  const int64_t B = o.batch, N = o.flow_batch, L = cfg.featurizer.length, D = cfg.flow.dim,
+                C = cfg.flow.context;
+  std::printf("device %s, threads %d, paper-size model (%lld parameters)\n\n",
+              o.device == Device::CUDA ? "CUDA" : "CPU", kernels::num_threads(),
+              (long long)model.num_parameters());
+  std::printf("| %-34s | %-22s | %10s | %-24s |\n", "what", "shape", "ms", "throughput");
+  std::printf("|%s|%s|%s|%s|\n", std::string(36, '-').c_str(), std::string(24, '-').c_str(),
+              std::string(12, '-').c_str(), std::string(26, '-').c_str());
+
+  ad::Generator gen(1);
+  const Tensor x = ad::randn({B, L, 1}, gen, o.device);
+  const Tensor theta = ad::randn({B, D}, gen, o.device);
+  const Tensor h = ad::randn({N, C}, gen, o.device);
+  const Tensor th_n = ad::randn({N, D}, gen, o.device);
+  char buf[64];
+
+  double ms = time_ms(o, [&] {
+    ad::NoGradGuard ng;
+    model.features(x).to_f32();
+  });
+  std::snprintf(buf, sizeof buf, "%.1f curves/s", B / (ms / 1e3));
+  row("featurizer forward", shape_str({B, L, 1}), ms, buf);
+  ms = time_ms(o, [&] {
+    model.zero_grad();
+    ad::backward(ad::sum(model.features(x)));
+  });
+  std::snprintf(buf, sizeof buf, "%.1f curves/s", B / (ms / 1e3));
+  row("featurizer forward+backward", shape_str({B, L, 1}), ms, buf);
+
+  ms = time_ms(o, [&] {
+    ad::NoGradGuard ng;
+    model.flow().log_prob(th_n, h).to_f32();
+  });
+  std::snprintf(buf, sizeof buf, "%.0f rows/s", N / (ms / 1e3));
+  row("flow log_prob forward", shape_str({N, D}), ms, buf);
+  ms = time_ms(o, [&] {
+    model.zero_grad();
+    ad::backward(ad::mean(model.flow().log_prob(th_n, h)));
+  });
+  std::snprintf(buf, sizeof buf, "%.0f rows/s", N / (ms / 1e3));
+  row("flow log_prob forward+backward", shape_str({N, D}), ms, buf);
+
+  ms = time_ms(o, [&] {
+    model.zero_grad();
+    ad::backward(model.loss(x, theta));
+  });
+  std::snprintf(buf, sizeof buf, "%.1f curves/s", B / (ms / 1e3));
+  row("training loss forward+backward", shape_str({B, L, 1}), ms, buf);
+
+  nn::Adam adam(model.parameters());
+  model.zero_grad();
+  ad::backward(model.loss(x, theta));
+  ms = time_ms(o, [&] { adam.step(); });
+  row("Adam step (all parameters)", std::to_string(model.num_parameters()), ms);
+
+  const Tensor hs = ad::randn({o.obs, C}, gen, o.device);
+  ms = time_ms(o, [&] { model.flow().sample(hs, o.samples, gen).to_f32(); });
+  std::snprintf(buf, sizeof buf, "%.0f samples/s", o.obs * o.samples / (ms / 1e3));
+  row("flow sampling", shape_str({o.obs, o.samples, D}), ms, buf);
+
+  const std::string path = o.keep_checkpoint.empty()
+                               ? "/tmp/lensflow_model_bench_" + std::to_string(::getpid()) + ".h5"
+                               : o.keep_checkpoint;
+  ms = time_ms(o, [&] { nn::save_checkpoint(path, model, &adam, nn::TrainState{}); });
+  std::snprintf(buf, sizeof buf, "%.1f MB file", std::filesystem::file_size(path) / 1e6);
+  row("checkpoint save (model + Adam)", "", ms, buf);
+  ms = time_ms(o, [&] { nn::load_checkpoint(path, model, &adam); });
+  row("checkpoint load (model + Adam)", "", ms);
+  if (o.keep_checkpoint.empty()) std::filesystem::remove(path);
+  return 0;
+}
