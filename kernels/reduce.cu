@@ -52,6 +52,17 @@ __global__ void reduce_rows_kernel(Reduce op, const float* x, float* y, int64_t 
   if (threadIdx.x == 0) y[blockIdx.x] = m + logf(s);
 }
 
+// Sum or max of chunk blockIdx.x of row blockIdx.y: partial[row * gridDim.x + chunk].
+__global__ void reduce_row_chunks_kernel(Reduce op, const float* x, float* partial, int64_t n,
+                                         int64_t chunk) {
+  const float* row = x + int64_t(blockIdx.y) * n;
+  const int64_t j0 = int64_t(blockIdx.x) * chunk, j1 = min(n, j0 + chunk);
+  float acc = op == Reduce::Sum ? 0.0f : -INFINITY;
+  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) acc = combine(op, acc, row[j]);
+  acc = block_reduce(op, acc);
+  if (threadIdx.x == 0) partial[int64_t(blockIdx.y) * gridDim.x + blockIdx.x] = acc;
+}
+
 // Column reduction over j in [j0, j1) for column k = o*inner + i; writes y[part*cols + k].
 __global__ void reduce_cols_kernel(Reduce op, const float* x, float* y, int64_t outer, int64_t n,
                                    int64_t inner, int64_t chunk) {
@@ -120,6 +131,20 @@ void reduce_cuda(Reduce op, const float* x, float* y, int64_t outer, int64_t n, 
   if (n == 0) {  // empty reduction: sum 0, max/lse -inf
     const float v = op == Reduce::Sum ? 0.0f : -INFINITY;
     fill_cuda(y, cols, v);
+    return;
+  }
+  if (inner == 1 && op != Reduce::LogSumExp && cols <= 65535 && n >= 65536 && cols < 1024) {
+    // Few long rows: many blocks per row, then one block per row over the partials.
+    int64_t parts = std::min<int64_t>(1024, n / 8192);
+    const int64_t chunk = (n + parts - 1) / parts;
+    parts = (n + chunk - 1) / chunk;
+    cuda::Buffer<float> partial(cols * parts);
+    reduce_row_chunks_kernel<<<dim3(unsigned(parts), unsigned(cols)), cuda::kThreads, 0,
+                               cuda::stream()>>>(op, x, partial.get(), n, chunk);
+    LF_CUDA_LAUNCHED();
+    reduce_rows_kernel<<<unsigned(cols), cuda::kThreads, 0, cuda::stream()>>>(op, partial.get(), y,
+                                                                              parts);
+    LF_CUDA_LAUNCHED();
     return;
   }
   if (inner == 1 && cols <= 65535 * 16) {
