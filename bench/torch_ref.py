@@ -6,12 +6,11 @@ Usage (on the GPU machine, with PyTorch installed):
     python3 bench/torch_ref.py --device cuda --batch 8
     python3 bench/torch_ref.py --device cuda --batch 512 --only featurizer
     python3 bench/torch_ref.py --device cpu --threads 2 --batch 8
-Prints a markdown table (median ms of forward, and of forward+backward of sum(output)), the same
+Prints a markdown table (best-of-repeats ms of forward, and of forward+backward of sum(output)), the same
 columns as bench_ops_bench, so the two can be divided row by row. TF32 is off by default (lensflow's
 cuBLAS GEMMs are plain FP32); --tf32 turns it on for PyTorch's matmul and cuDNN convolutions.
 """
 import argparse
-import statistics
 import time
 
 import torch
@@ -36,7 +35,7 @@ def time_ms(fn, device, min_seconds):
         samples.append((time.perf_counter() - t0) * 1e3)
         if len(samples) >= 200:
             break
-    return statistics.median(samples)
+    return min(samples)
 
 
 def bench(name, shape, inputs, f, device, min_seconds):

@@ -39,7 +39,8 @@ void sync(Device d) {
   if (d == Device::CUDA) kernels::device_synchronize();
 }
 
-// Median milliseconds of f over repeats (at least 3, until min_seconds).
+// Best (minimum) milliseconds of f over repeats (at least 3, until min_seconds): the least
+// disturbed run on a shared machine.
 double time_ms(const Options& o, const std::function<void()>& f) {
   f();  // warm-up (allocations, pool)
   sync(o.device);
@@ -55,8 +56,7 @@ double time_ms(const Options& o, const std::function<void()>& f) {
                      .count());
     if (ms.size() >= 200) break;
   }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return *std::min_element(ms.begin(), ms.end());
 }
 
 Tensor input(const ad::Shape& s, ad::Generator& g, const Options& o, bool grad) {
