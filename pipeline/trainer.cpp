@@ -30,20 +30,6 @@ bool file_exists(const std::string& p) {
   return ::stat(p.c_str(), &st) == 0;
 }
 
-void make_dir(const std::string& dir) {
-  if (dir.empty()) throw std::invalid_argument("trainer: empty run directory");
-  std::string cur;
-  std::stringstream ss(dir);
-  std::string part;
-  if (dir[0] == '/') cur = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    cur += part + "/";
-    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-      throw std::runtime_error("trainer: cannot create directory " + cur);
-  }
-}
-
 // The epoch in progress.
 struct Partial {
   double loss_sum = 0.0;    // over the steps with a finite loss
@@ -76,6 +62,20 @@ void unpack_history(const std::string& path, const std::vector<double>& v,
 }
 
 }  // namespace
+
+void make_directories(const std::string& dir) {
+  if (dir.empty()) throw std::invalid_argument("empty directory name");
+  std::string cur;
+  std::stringstream ss(dir);
+  std::string part;
+  if (dir[0] == '/') cur = "/";
+  while (std::getline(ss, part, '/')) {
+    if (part.empty()) continue;
+    cur += part + "/";
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+      throw std::runtime_error("cannot create directory " + cur);
+  }
+}
 
 double mean_nll(const nn::PosteriorModel& model, const SampleSource& src, int64_t batch,
                 uint64_t epoch) {
@@ -140,7 +140,7 @@ Trainer::~Trainer() = default;
 
 TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
                           const std::function<void(const EpochRecord&)>& on_epoch) {
-  make_dir(run_dir_);
+  make_directories(run_dir_);
   const auto t_begin = Clock::now();
   const auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();

@@ -1,0 +1,343 @@
+// lensflow-infer — posterior samples for a test set or a file of light curves (SPEC §6).
+//
+//   lensflow-infer --model RUN_DIR/checkpoint.h5 (--test-set DIR | --input FILE.h5|.csv|.npy)
+//                  --out OUT.h5 [--n-samples N] [--device cpu|cuda] [--max-redraws R]
+//                  [--refine is|mcmc] [--seed S] [--threads T] [--batch B] [--max-events N]
+//                  [--nan error|interpolate] [--store-flux K]
+//
+// Writes OUT.h5 (layout in notes/README_H7.md and below) and OUT_summary.csv (per event and
+// parameter: median, p16, p84, modes). The prior, the standardization and the realization come
+// from RUN_DIR/setup.h5, written by lensflow-train.
+//   /samples      float32 [E, N, 8]  physical θ (log10 s, log10 q, α deg, u0, t0 d, log10 tE,
+//                                    log10 ρ, f_s); NaN rows when an event ran out of redraws
+//   /log_q        float32 [E, N]     flow log density of each sample (physical θ, untruncated)
+//   /acceptance   float64 [E]        share of draws inside the prior support
+//   /n_valid /n_drawn  int64 [E]
+//   /summary/{median,p16,p84} float64 [E, 8]; /summary/modes float64 [E, 8, 5] (NaN-padded);
+//   /summary/n_modes int64 [E, 8]
+//   test set only: /theta_true float64 [E, 8], /event_index int64 [E], /log_q_true float64 [E]
+//   input file only: /t_start float64 [E], /n_missing int64 [E]
+//   /flux float32 [K, 7200] and /time float64 [7200]: raw light curves of the first K events (plots)
+//   /refine/...: with --refine (see below)
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+
+#include "autodiff/tensor.hpp"
+#include "io/dataset.hpp"
+#include "io/h5file.hpp"
+#include "kernels/thread_pool.hpp"
+#include "nn/checkpoint.hpp"
+#include "pipeline/inference.hpp"
+#include "pipeline/observed_io.hpp"
+#include "pipeline/progress.hpp"
+#include "pipeline/refine.hpp"
+#include "pipeline/training_data.hpp"
+
+using namespace lensflow;
+
+namespace {
+
+// Mixes the realization seed of the test set away from the training seeds.
+constexpr uint64_t kTestRealizationSalt = 0x54455354ull;  // "TEST"
+
+std::string summary_path_for(const std::string& out) {
+  const auto dot = out.find_last_of('.');
+  const auto slash = out.find_last_of('/');
+  const std::string stem = (dot != std::string::npos && (slash == std::string::npos || dot > slash)) ? out.substr(0, dot) : out;
+  return stem + "_summary.csv";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"lensflow-infer: posterior samples for a test set or observed light curves"};
+  std::string model_path, test_dir, input, out_path, device = "cpu", refine, nan = "error";
+  int64_t n_samples = 1000, batch = 64, max_events = 0, store_flux = 16;
+  int max_redraws = 10, threads = 0;
+  uint64_t seed = 0;
+  bool quiet = false;
+  app.add_option("--model", model_path, "checkpoint written by lensflow-train (setup.h5 must sit beside it)")
+      ->required();
+  auto* t = app.add_option("--test-set", test_dir, "training-set directory: infer its test split (truths kept)");
+  auto* in = app.add_option("--input", input, "light curves: .h5 (dataset 'flux'), .csv or .npy, 7200 points each");
+  t->excludes(in);
+  app.add_option("--out", out_path, "output HDF5 file")->required();
+  app.add_option("--n-samples", n_samples, "posterior samples per event")->check(CLI::PositiveNumber);
+  app.add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--max-redraws", max_redraws, "extra rounds of draws for samples outside the prior")
+      ->check(CLI::NonNegativeNumber);
+  app.add_option("--refine", refine, "refine with the exact likelihood: is (importance sampling) or mcmc")
+      ->check(CLI::IsMember({"is", "mcmc"}));
+  app.add_option("--seed", seed, "sampling seed");
+  app.add_option("--threads", threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
+  app.add_option("--batch", batch, "events per network call")->check(CLI::PositiveNumber);
+  app.add_option("--max-events", max_events, "infer only the first N events (0: all)")->check(CLI::NonNegativeNumber);
+  app.add_option("--nan", nan, "NaN points in --input: error or interpolate")
+      ->check(CLI::IsMember({"error", "interpolate"}));
+  app.add_option("--store-flux", store_flux, "store the raw light curves of the first K events (for plots)")
+      ->check(CLI::NonNegativeNumber);
+  app.add_flag("--quiet", quiet, "no progress bar");
+  CLI11_PARSE(app, argc, argv);
+  if (test_dir.empty() == input.empty()) {
+    std::cerr << "lensflow-infer: error: give exactly one of --test-set DIR or --input FILE\n";
+    return 2;
+  }
+
+  try {
+    kernels::set_num_threads(threads);
+    const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
+    if (dev == ad::Device::CUDA && !ad::cuda_available())
+      throw std::runtime_error("--device cuda: no CUDA device available (or built without CUDA)");
+    const pipeline::RunSetup setup = pipeline::read_run_setup(pipeline::run_setup_path_for(model_path));
+    const nn::PosteriorConfig cfg = nn::read_checkpoint_config(model_path);
+    nn::PosteriorModel model(cfg);
+    model.to(dev);
+    nn::load_checkpoint(model_path, model);
+    const auto& rc = setup.realization;
+    const int64_t L = int64_t(rc.n_win), D = lens::kThetaDim;
+    if (cfg.featurizer.length != L || cfg.flow.dim != D || cfg.featurizer.in_channels != 1)
+      throw std::runtime_error(model_path + ": the model does not take " + std::to_string(L) +
+                               "-point light curves to 8 parameters");
+    const auto tf = pipeline::ThetaTransform::from_prior(rc.prior);
+    const auto specs = pipeline::theta_marginals(rc.prior);
+    const lens::PriorBox prior = rc.prior;
+    const pipeline::SupportFn support = [prior](const double* th) { return lens::in_support(prior, th); };
+
+    // The events: either realized test-set rows or read light curves.
+    std::unique_ptr<io::DatasetReader> data;
+    std::unique_ptr<pipeline::RealizedDataset> test_src;
+    pipeline::ObservedSet observed;
+    int64_t E = 0;
+    if (!test_dir.empty()) {
+      data = std::make_unique<io::DatasetReader>(test_dir);
+      if (pipeline::prior_to_attr(pipeline::prior_from_settings(data->settings())) !=
+          pipeline::prior_to_attr(rc.prior))
+        throw std::runtime_error(test_dir + ": its prior differs from the one the model was trained on");
+      auto rows = data->split_rows(io::Split::test, setup.split);
+      if (rows.empty()) throw std::runtime_error(test_dir + ": the test split is empty");
+      test_src = std::make_unique<pipeline::RealizedDataset>(*data, rows, rc, setup.seed ^ kTestRealizationSalt, threads);
+      E = test_src->size();
+    } else {
+      observed = pipeline::read_observed(input, pipeline::parse_nan_policy(nan), L);
+      E = observed.n_events;
+    }
+    if (max_events > 0) E = std::min(E, max_events);
+    store_flux = std::min(store_flux, E);
+
+    io::H5Writer w(out_path);
+    const uint64_t S = uint64_t(n_samples);
+    w.create_f32("samples", {uint64_t(E), S, uint64_t(D)}, std::max<uint64_t>(1, uint64_t(batch)));
+    w.create_f32("log_q", {uint64_t(E), S}, std::max<uint64_t>(1, uint64_t(batch)));
+    if (store_flux > 0) w.create_f32("flux", {uint64_t(store_flux), uint64_t(L)}, 1);
+    std::vector<double> acceptance, theta_true, log_q_true, med, p16, p84, modes, t_start;
+    std::vector<int64_t> n_valid, n_drawn, n_modes, event_index, n_missing;
+    std::vector<std::vector<nn::EventMarginal>> summaries;
+    std::vector<double> refine_flux;             // raw flux of every event (E × L), for --refine
+    std::vector<double> refine_theta, refine_lq;  // samples (E × N × 8) and log q (E × N)
+
+    pipeline::SamplingOptions so;
+    so.n_samples = n_samples;
+    so.max_redraws = max_redraws;
+    so.seed = seed;
+    so.batch_obs = batch;
+    std::vector<double> time(L);  // days from the window start (the frame of t0)
+    for (int64_t j = 0; j < L; ++j) time[j] = double(j) * rc.dt;
+    std::unique_ptr<pipeline::Progress> bar;
+    if (!quiet) bar = std::make_unique<pipeline::Progress>("infer", uint64_t(E), "events", &std::cerr);
+    const auto t_begin = std::chrono::steady_clock::now();
+    for (int64_t b0 = 0; b0 < E; b0 += batch) {
+      const int64_t m = std::min(batch, E - b0);
+      std::vector<float> x(m * L), flux(m * L);
+      std::vector<double> th(m * D);
+      if (test_src) {
+        std::vector<int64_t> pos(m);
+        std::vector<float> th_std(m * D);
+        for (int64_t i = 0; i < m; ++i) pos[i] = b0 + i;
+        test_src->realize_full(pos.data(), m, 0, x.data(), th_std.data(), th.data(), flux.data());
+        for (int64_t i = 0; i < m; ++i) event_index.push_back(data->event_index(test_src->row(b0 + i)));
+      } else {
+        for (int64_t i = 0; i < m; ++i) {
+          for (int64_t j = 0; j < L; ++j) flux[i * L + j] = float(observed.flux[(b0 + i) * L + j]);
+          lens::preprocess_lightcurve(flux.data() + i * L, size_t(L), x.data() + i * L);
+          t_start.push_back(observed.t_start[b0 + i]);
+          n_missing.push_back(observed.n_missing[b0 + i]);
+        }
+      }
+      const auto s = pipeline::sample_posterior(model, x.data(), m, tf, support, so, b0);
+      w.write_rows("samples", uint64_t(b0), uint64_t(m), s.theta.data());
+      w.write_rows("log_q", uint64_t(b0), uint64_t(m), s.log_q.data());
+      for (int64_t i = b0; i < std::min(b0 + m, store_flux); ++i)
+        w.write_rows("flux", uint64_t(i), 1, flux.data() + (i - b0) * L);
+      if (!refine.empty()) {
+        refine_flux.insert(refine_flux.end(), flux.begin(), flux.end());
+        refine_theta.insert(refine_theta.end(), s.theta.begin(), s.theta.end());
+        refine_lq.insert(refine_lq.end(), s.log_q.begin(), s.log_q.end());
+      }
+      if (test_src) {
+        theta_true.insert(theta_true.end(), th.begin(), th.end());
+        const auto lq = pipeline::log_q_at(model, x.data(), m, th.data(), tf, batch);
+        log_q_true.insert(log_q_true.end(), lq.begin(), lq.end());
+      }
+      for (int64_t i = 0; i < m; ++i) {
+        acceptance.push_back(s.acceptance[i]);
+        n_valid.push_back(s.n_valid[i]);
+        n_drawn.push_back(s.n_drawn[i]);
+        std::vector<nn::EventMarginal> ev;
+        for (int64_t d = 0; d < D; ++d) {
+          nn::EventMarginal em;
+          if (s.n_valid[i] > 0)
+            em = nn::summarize_marginal(s.theta.data() + i * n_samples * D + d, size_t(n_samples), size_t(D), specs[d]);
+          else
+            em.median = em.p16 = em.p84 = std::numeric_limits<double>::quiet_NaN();
+          med.push_back(em.median);
+          p16.push_back(em.p16);
+          p84.push_back(em.p84);
+          n_modes.push_back(int64_t(em.modes.values.size()));
+          for (size_t k = 0; k < 5; ++k)
+            modes.push_back(k < em.modes.values.size() ? em.modes.values[k] : std::numeric_limits<double>::quiet_NaN());
+          ev.push_back(std::move(em));
+        }
+        summaries.push_back(std::move(ev));
+      }
+      if (bar) bar->update(uint64_t(b0 + m));
+    }
+    if (bar) bar->finish();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_begin).count();
+
+    const uint64_t uE = uint64_t(E);
+    w.write("acceptance", acceptance.data(), {uE});
+    w.write("n_valid", n_valid.data(), {uE});
+    w.write("n_drawn", n_drawn.data(), {uE});
+    w.write("summary/median", med.data(), {uE, uint64_t(D)});
+    w.write("summary/p16", p16.data(), {uE, uint64_t(D)});
+    w.write("summary/p84", p84.data(), {uE, uint64_t(D)});
+    w.write("summary/modes", modes.data(), {uE, uint64_t(D), 5});
+    w.write("summary/n_modes", n_modes.data(), {uE, uint64_t(D)});
+    if (store_flux > 0) w.write("time", time.data(), {uint64_t(L)});
+    if (test_src) {
+      w.write("theta_true", theta_true.data(), {uE, uint64_t(D)});
+      w.write("event_index", event_index.data(), {uE});
+      w.write("log_q_true", log_q_true.data(), {uE});
+    } else {
+      w.write("t_start", t_start.data(), {uE});
+      w.write("n_missing", n_missing.data(), {uE});
+    }
+    std::string names;
+    for (int64_t d = 0; d < D; ++d) names += std::string(d ? "," : "") + lens::kThetaNames[d];
+    w.attr("/", "format", std::string("lensflow-posterior"));
+    w.attr("/", "theta_names", names);
+    w.attr("/", "prior", pipeline::prior_to_attr(rc.prior));
+    w.attr("/", "theta_mean", tf.mean);
+    w.attr("/", "theta_std", tf.std);
+    w.attr("/", "log_std_sum", tf.log_std_sum());
+    w.attr("/", "model", model_path);
+    w.attr("/", "source", test_src ? test_dir : input);
+    w.attr("/", "n_samples", n_samples);
+    w.attr("/", "seed", int64_t(seed));
+    w.attr("/", "max_redraws", int64_t(max_redraws));
+    w.attr("/", "device", device);
+    w.attr("/", "seconds", seconds);
+
+    if (!refine.empty()) {
+      // Exact posterior with the Gaussian photon-noise likelihood (pipeline/refine.hpp). Times are
+      // days from the window start (the frame of t0); missing (NaN) points are left out.
+      pipeline::RefineOptions ro;
+      ro.prior = rc.prior;
+      ro.likelihood.n_threads = threads;
+      ro.use_device = dev == ad::Device::CUDA;
+      std::vector<std::vector<double>> tt(E), ff(E);
+      std::vector<lens::LightCurveView> views(E);
+      for (int64_t e = 0; e < E; ++e) {
+        for (int64_t j = 0; j < L; ++j) {
+          const double f = refine_flux[e * L + j];
+          if (!std::isfinite(f)) continue;
+          tt[e].push_back(time[j]);
+          ff[e].push_back(f);
+        }
+        views[e] = lens::LightCurveView{tt[e].data(), ff[e].data(), tt[e].size()};
+      }
+      std::vector<double> rmed(E * D), r16(E * D), r84(E * D);
+      auto put_summary = [&](int64_t e, const pipeline::PosteriorSummary& ps) {
+        for (int64_t d = 0; d < D; ++d) {
+          const bool ok = ps.median.size() == size_t(D);
+          rmed[e * D + d] = ok ? ps.median[d] : std::numeric_limits<double>::quiet_NaN();
+          r16[e * D + d] = ok ? ps.q16[d] : std::numeric_limits<double>::quiet_NaN();
+          r84[e * D + d] = ok ? ps.q84[d] : std::numeric_limits<double>::quiet_NaN();
+        }
+      };
+      std::cerr << "lensflow-infer: refining " << E << " event(s) with " << refine << " (exact likelihood)\n";
+      if (refine == "is") {
+        const auto res = pipeline::refine_is_many(views.data(), size_t(E), refine_theta.data(), refine_lq.data(),
+                                                  size_t(n_samples), ro);
+        std::vector<double> weights, n_eff, eff;
+        for (int64_t e = 0; e < E; ++e) {
+          const auto& r = res[e];
+          std::vector<double> wv(size_t(n_samples), 0.0);
+          for (size_t k = 0; k < std::min(r.is.w.weights.size(), wv.size()); ++k) wv[k] = r.is.w.weights[k];
+          weights.insert(weights.end(), wv.begin(), wv.end());
+          n_eff.push_back(r.is.w.n_eff);
+          eff.push_back(r.is.w.efficiency);
+          put_summary(e, r.summary);
+        }
+        w.write("refine/is/weights", weights.data(), {uE, S});
+        w.write("refine/is/n_eff", n_eff.data(), {uE});
+        w.write("refine/is/efficiency", eff.data(), {uE});
+      } else {
+        const auto res = pipeline::refine_mcmc_many(views.data(), size_t(E), refine_theta.data(), size_t(n_samples), ro);
+        std::vector<double> best, acc_f, rhat_max;
+        for (int64_t e = 0; e < E; ++e) {
+          const auto& r = res[e];
+          for (int64_t d = 0; d < D; ++d)
+            best.push_back(r.best_theta.size() == size_t(D) ? r.best_theta[d] : std::numeric_limits<double>::quiet_NaN());
+          acc_f.push_back(r.mcmc.acceptance_fraction);
+          double rm = 0.0;
+          for (double v : r.mcmc.rhat) rm = std::max(rm, v);
+          rhat_max.push_back(rm);
+          put_summary(e, r.summary);
+        }
+        w.write("refine/mcmc/best_theta", best.data(), {uE, uint64_t(D)});
+        w.write("refine/mcmc/acceptance_fraction", acc_f.data(), {uE});
+        w.write("refine/mcmc/rhat_max", rhat_max.data(), {uE});
+      }
+      w.write("refine/summary/median", rmed.data(), {uE, uint64_t(D)});
+      w.write("refine/summary/q16", r16.data(), {uE, uint64_t(D)});
+      w.write("refine/summary/q84", r84.data(), {uE, uint64_t(D)});
+      w.attr("/", "refine", refine);
+    }
+    w.commit();
+    const std::string csv = summary_path_for(out_path);
+    pipeline::PosteriorSamples meta;
+    meta.n_obs = E;
+    meta.acceptance = acceptance;
+    pipeline::write_summary_csv(csv, meta, specs, summaries);
+    double acc = 0.0;
+    int64_t short_events = 0;
+    for (int64_t e = 0; e < E; ++e) {
+      acc += acceptance[e];
+      short_events += n_valid[e] < n_samples;
+    }
+    std::printf("inferred %lld events x %lld samples in %.2f s (%.0f samples/s), mean acceptance %.3f\n",
+                static_cast<long long>(E), static_cast<long long>(n_samples), seconds,
+                double(E) * double(n_samples) / seconds, E ? acc / double(E) : 0.0);
+    if (short_events)
+      std::fprintf(stderr, "lensflow-infer: warning: %lld event(s) have fewer than %lld samples inside the prior "
+                   "after %d redraws (NaN rows; see n_valid)\n", static_cast<long long>(short_events),
+                   static_cast<long long>(n_samples), max_redraws);
+    if (test_src && E > 0) {
+      double nll = 0.0;
+      for (double v : log_q_true) nll -= v;
+      std::printf("test NLL %.4f (standardized θ, comparable to the training log)\n",
+                  nll / double(E) - tf.log_std_sum());
+    }
+    std::cerr << "lensflow-infer: wrote " << out_path << " and " << csv << "\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "lensflow-infer: error: " << e.what() << "\n";
+    return 1;
+  }
+}
