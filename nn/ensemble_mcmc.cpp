@@ -53,6 +53,22 @@ void check_logp(const double* lp, std::size_t n, const char* where) {
                                (std::isnan(lp[i]) ? "NaN" : "+inf") + " for a " + where);
 }
 
+// Reorders ranked seeds so that the first half holds ranks 0, 2, 4, … and the second 1, 3, 5, …:
+// both red-blue halves then sample every mode the seeds found (a half confined to one mode
+// would make every stretch move of the other half cross between modes and be rejected).
+void interleave_halves(WalkerSeeds& s, std::size_t dim) {
+  const std::size_t W = s.log_prob.size(), H = (W + 1) / 2;
+  WalkerSeeds r;
+  r.n_distinct = s.n_distinct;
+  for (std::size_t k = 0; k < W; ++k) {
+    const std::size_t from = k < H ? 2 * k : 2 * (k - H) + 1;
+    r.positions.insert(r.positions.end(), s.positions.begin() + from * dim, s.positions.begin() + (from + 1) * dim);
+    r.log_prob.push_back(s.log_prob[from]);
+    r.source_index.push_back(s.source_index[from]);
+  }
+  s = std::move(r);
+}
+
 }  // namespace
 
 std::vector<double> EnsembleResult::samples() const {
@@ -187,7 +203,10 @@ WalkerSeeds seed_walkers(const double* candidates, const double* candidate_logp,
     out.log_prob.push_back(candidate_logp[i]);
   }
   out.n_distinct = out.source_index.size();
-  if (out.n_distinct == n_walkers) return out;
+  if (out.n_distinct == n_walkers) {
+    interleave_halves(out, dim);
+    return out;
+  }
 
   // Jitter scale per dimension: relative to the spread of the distinct seeds, absolute if none.
   std::vector<double> scale(dim, jitter);
@@ -226,6 +245,7 @@ WalkerSeeds seed_walkers(const double* candidates, const double* candidate_logp,
   }
   if (out.source_index.size() < n_walkers)
     throw std::runtime_error("seed_walkers: could not place jittered walkers with finite log-density");
+  interleave_halves(out, dim);
   return out;
 }
 

@@ -74,7 +74,9 @@ struct WalkerSeeds {
 // from one batched call on 800 surrogate samples): the best distinct finite ones, then Gaussian
 // jitters (relative scale jitter × the spread of the chosen seeds per dimension, or jitter in
 // absolute units where the spread is 0) around the best seeds, kept only if their log-density
-// is finite. Throws std::invalid_argument when no candidate has a finite log-density.
+// is finite. The walkers are ordered with ranks 0, 2, 4, … in the first red-blue half and 1, 3,
+// 5, … in the second, so both halves contain every mode among the seeds. Throws
+// std::invalid_argument when no candidate has a finite log-density.
 WalkerSeeds seed_walkers(const double* candidates, const double* candidate_logp, std::size_t n,
                          std::size_t dim, std::size_t n_walkers, const BatchLogDensity& log_density,
                          double jitter = 1e-3, std::uint64_t seed = 1);
