@@ -13,8 +13,10 @@
 // 3. Importance sampling to n_eff = 1,000 with a proposal built without the network: a 50/50
 //    mixture of two Gaussians fitted to the per-mode MCMC samples (covariance × 1.5²). Reports the
 //    time, efficiency, and the posterior mass of the wide mode (which MCMC cannot give).
-// Usage: bench_likelihood_bench [--snr 100] [--threads 0] [--mcmc-steps 300] [--target-neff 1000]
-//                               [--max-samples 40000] [--n-theta 16] [--skip-vbm] [--skip-refine]
+// Usage: bench_likelihood_bench [--snr 100] [--threads 0] [--n-theta 16] [--skip-vbm] [--device]
+//                               [--refine [--mcmc-steps 200] [--target-neff 1000] [--max-samples 8000]]
+// Parts 2–3 run only with --refine (tens of minutes on a 2-core CPU; run_cpu.sh runs part 1).
+// --device evaluates the likelihoods with log_likelihood_device (CUDA builds with a GPU).
 #include <unistd.h>
 
 #include <algorithm>
@@ -51,9 +53,9 @@ double secs(Clock::time_point t0) { return std::chrono::duration<double>(Clock::
 struct Args {
   double snr = 100.0;
   int threads = 0;
-  std::size_t mcmc_steps = 300, max_samples = 40000, n_theta = 16;
+  std::size_t mcmc_steps = 200, max_samples = 8000, n_theta = 16;
   double target_neff = 1000.0;
-  bool skip_vbm = false, skip_refine = false;
+  bool skip_vbm = false, refine = false, device = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -74,7 +76,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--max-samples") a.max_samples = std::strtoul(val(), nullptr, 10);
     else if (k == "--n-theta") a.n_theta = std::strtoul(val(), nullptr, 10);
     else if (k == "--skip-vbm") a.skip_vbm = true;
-    else if (k == "--skip-refine") a.skip_refine = true;
+    else if (k == "--refine") a.refine = true;
+    else if (k == "--device") a.device = true;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);
@@ -208,11 +211,16 @@ int main(int argc, char** argv) {
     for (bool finite : {true, false}) {
       lo.finite_source = finite;
       const auto t0 = Clock::now();
-      lens::log_likelihood_host(obs, th.data(), a.n_theta, lo, ll.data());
+      if (a.device)
+        lens::log_likelihood_device(obs, th.data(), a.n_theta, lo, ll.data());
+      else
+        lens::log_likelihood_host(obs, th.data(), a.n_theta, lo, ll.data());
       const double s = secs(t0);
       std::printf("likelihood %-30s %-13s: %8.2f evals/s  (%.3g s per θ, %.3g points/s)\n", name,
                   finite ? "finite source" : "point source", a.n_theta / s, s / a.n_theta,
                   a.n_theta * n_t / s);
+      std::printf("RESULT likelihood_%s_%s_%s %.4g evals/s\n", a.device ? "device" : "host",
+                  set == 0 ? "prior" : "caustic", finite ? "finite" : "point", a.n_theta / s);
     }
     if (!a.skip_vbm) {
       std::vector<double> ours(a.n_theta * n_t);
@@ -223,20 +231,24 @@ int main(int argc, char** argv) {
       const double ours_1t = secs(t0) / a.n_theta;
       double vbm_s, max_rel;
       vbm_reference(th, a.n_theta, t, ours, fso.tol_rel, vbm_s, max_rel);
-      if (vbm_s > 0)
+      if (vbm_s > 0) {
         std::printf("  reference VBMicrolensing BinaryLightCurve (1 thread, Tol=RelTol=%.0e): %.3g s per θ; "
                     "ours on 1 thread %.3g s per θ -> ratio %.2fx; max |ΔA|/A vs ours %.2e\n",
                     fso.tol_rel, vbm_s, ours_1t, vbm_s / ours_1t, max_rel);
-      else
+        std::printf("RESULT lightcurve_%s_speedup_vs_vbm_1thread %.3g x\n", set == 0 ? "prior" : "caustic",
+                    vbm_s / ours_1t);
+      } else {
         std::printf("  reference VBMicrolensing unavailable (python3 + VBMicrolensing)\n");
+      }
     }
   }
-  if (a.skip_refine) return 0;
+  if (!a.refine) return 0;
 
   // ---- 2. MCMC seeded in both modes --------------------------------------------------------------
   pipeline::RefineOptions ro;
   ro.likelihood = lo;
   ro.likelihood.finite_source = true;
+  ro.use_device = a.device;
   const nn::BatchLogDensity logpost = pipeline::make_log_posterior(obs, ro);
   std::vector<double> init(16 * D);
   for (std::size_t w = 0; w < 16; ++w)
@@ -326,6 +338,7 @@ int main(int argc, char** argv) {
   double wide_mass = 0.0;
   for (std::size_t i = 0; i < r.is.w.n; ++i)
     if (r.is.theta[i * D] > 0.0) wide_mass += r.is.w.weights[i];
+  std::printf("RESULT refine_is_seconds_to_neff_%.0f %.4g s\n", a.target_neff, r.seconds);
   std::printf("is to n_eff %.0f: %s; %zu samples (%zu outside prior) in %.1f s (%.1f evals/s); %zu-mode proposal; "
               "posterior mass of the wide mode %.3g\n",
               a.target_neff, r.is.w.message.c_str(), r.is.w.n, r.n_outside_prior, r.seconds,
