@@ -11,6 +11,7 @@
 #include "autodiff/tensor_impl.hpp"
 #include "kernels/device.hpp"
 #include "kernels/elementwise.hpp"
+#include "kernels/host_pool.hpp"
 
 namespace lensflow::ad {
 
@@ -39,16 +40,14 @@ Storage::Storage(size_t b, Device d) : bytes(b), device(d) {
   if (d == Device::CUDA) {
     ptr = kernels::device_alloc(b == 0 ? 1 : b);
   } else {
-    const size_t rounded = ((b == 0 ? 1 : b) + 63) / 64 * 64;
-    ptr = std::aligned_alloc(64, rounded);
-    if (!ptr) throw std::bad_alloc();
+    ptr = kernels::host_alloc(b == 0 ? 1 : b);
   }
 }
 Storage::~Storage() {
   if (device == Device::CUDA)
     kernels::device_free(ptr);
   else
-    std::free(ptr);
+    kernels::host_free(ptr);
 }
 
 Tensor::Tensor() = default;

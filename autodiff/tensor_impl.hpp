@@ -7,7 +7,7 @@
 
 namespace lensflow::ad {
 
-// Owns one allocation on the host (64-byte aligned) or the device (from the kernels pool).
+// Owns one allocation from the host pool (64-byte aligned) or the device pool (kernels/).
 struct Storage {
   Storage(size_t bytes, Device device);
   ~Storage();

@@ -88,7 +88,11 @@ void unary_cpu(Unary op, const T* x, T* y, int64_t n, double a, double b) {
   const T ta = T(a), tb = T(b);
   with_unary(op, [&](auto opc) {
     parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) y[i] = unary_value<T>(opc.value, x[i], ta, tb);
+      // __restrict: outputs never alias inputs here, which lets the loop vectorise (branch-free
+      // compares for relu/clamp instead of a mispredicted branch per element).
+      const T* __restrict xr = x;
+      T* __restrict yr = y;
+      for (int64_t i = s; i < e; ++i) yr[i] = unary_value<T>(opc.value, xr[i], ta, tb);
     });
   });
 }
@@ -99,8 +103,12 @@ void unary_backward_cpu(Unary op, const T* x, const T* y, const T* gy, T* gx, in
   const T ta = T(a), tb = T(b);
   with_unary(op, [&](auto opc) {
     parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+      const T* __restrict xr = x;
+      const T* __restrict yr = y;
+      const T* __restrict gyr = gy;
+      T* __restrict gxr = gx;
       for (int64_t i = s; i < e; ++i)
-        gx[i] = gy[i] * unary_derivative<T>(opc.value, x[i], y[i], ta, tb);
+        gxr[i] = unary_grad<T>(opc.value, xr[i], yr[i], gyr[i], ta, tb);
     });
   });
 }

@@ -12,7 +12,7 @@ __global__ void unary_kernel(Unary op, const float* x, float* y, int64_t n, floa
 }
 __global__ void unary_backward_kernel(Unary op, const float* x, const float* y, const float* gy,
                                       float* gx, int64_t n, float a, float b) {
-  LF_GRID_LOOP(i, n) gx[i] = gy[i] * unary_derivative<float>(op, x[i], y[i], a, b);
+  LF_GRID_LOOP(i, n) gx[i] = unary_grad<float>(op, x[i], y[i], gy[i], a, b);
 }
 __global__ void binary_same_kernel(Binary op, const float* a, const float* b, float* y,
                                    int64_t n) {

@@ -12,9 +12,24 @@
 namespace lensflow::kernels {
 namespace {
 
+// Sum of p[0..n) with 8 independent accumulators (vectorises; no serial dependency chain).
+template <class T> T sum_contiguous(const T* p, int64_t n) {
+  T a[8] = {};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int q = 0; q < 8; ++q) a[q] += p[j + q];
+  T s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
+  for (; j < n; ++j) s += p[j];
+  return s;
+}
+
 // Sum of x[o, j, i] over j in [j0, j1) for i in [0, inner) into acc[0..inner).
 template <class T>
 void sum_range(const T* x, int64_t o, int64_t n, int64_t inner, int64_t j0, int64_t j1, T* acc) {
+  if (inner == 1) {
+    acc[0] += sum_contiguous(x + o * n + j0, j1 - j0);
+    return;
+  }
   for (int64_t j = j0; j < j1; ++j) {
     const T* row = x + (o * n + j) * inner;
     for (int64_t i = 0; i < inner; ++i) acc[i] += row[i];
@@ -26,7 +41,11 @@ void reduce_one(Reduce op, const T* x, T* y, int64_t o, int64_t i, int64_t n, in
   const T* p = x + o * n * inner + i;
   if (op == Reduce::Sum) {
     T s = 0;
-    for (int64_t j = 0; j < n; ++j) s += p[j * inner];
+    if (inner == 1) {
+      s = sum_contiguous(p, n);
+    } else {
+      for (int64_t j = 0; j < n; ++j) s += p[j * inner];
+    }
     y[o * inner + i] = s;
     return;
   }
