@@ -2,14 +2,14 @@
 // limb-darkened, with error control and a bounded amount of work (host and device, one call per
 // point; the batched API in lens/lensflow_lens.hpp loops over it on CPU threads or GPU threads).
 //
-// Decision tree per source disk of radius r (after VBMicrolensing, Bozza et al. 2018):
+// Decision tree per uniform source disk of radius r (after VBMicrolensing, Bozza et al. 2018):
 //  1. Images at the centre (point source, A0) and an estimate d of the distance to the nearest
-//     caustic from the roots (contour::caustic_distance: the lens map of the midpoint of the
-//     spurious-root pair, or of the nearest opposite-parity image pair).
-//  2. d > kPointFar·r and (r/d)² below the tolerance: the point-source value (finite-source
-//     correction ~ (r/d)²·A).
-//  3. d > kHexNear·r: hexadecapole expansion (lens/hexadecapole.hpp, 12 more point-source solves);
-//     accepted when its hexadecapole term, taken as the error bound, is within the tolerance.
+//     caustic (contour::caustic_distance: every root projected onto the critical curve and mapped
+//     back, plus the lens-map images of root-pair midpoints).
+//  2. d > kQuadMinDistance·r and the analytic quadrupole correction Q (hexadecapole.hpp, from the
+//     images alone) below kQuadFast × tolerance: A0 + Q, error |Q|/2.
+//  3. d > kHexMinDistance·r: Gould's hexadecapole from 12 more point-source solves; accepted when
+//     no sample changes the image count and 2|A4| (the error bound) is within the tolerance.
 //  4. Otherwise contour integration of the images of the boundary (lens/contour.hpp), adaptively
 //     refined until the error estimate meets the tolerance or the sample budget is spent.
 // Limb darkening (opt.a1 > 0): adaptive Simpson in μ over uniform disks of radii ρ·sqrt(1 − μ²)
@@ -18,7 +18,7 @@
 // Tolerance: the result is accepted when its estimated absolute error is <= max(tol_abs, tol_rel·A)
 // (as VBMicrolensing's Tol/RelTol, either suffices).
 // Work bound per call: uniform, ≤ 13 point solves + max_samples contour samples; limb-darkened,
-// ≤ max_radii uniform disks, i.e. ≤ max_radii·(13 + max_samples) root solves. Each root solve is a
+// ≤ max(max_radii, 8) uniform disks, i.e. ≤ max_radii·(13 + max_samples) root solves. Each root solve is a
 // warm-started Aberth iteration (≤ 100 sweeps over 5 roots). Nothing allocates; the workspace
 // (kContourMaxSamples samples, ~190 kB by default) is passed in and reused.
 #pragma once
@@ -67,13 +67,17 @@ namespace detail {
 
 // Safety factor on the hexadecapole term taken as the error of the expansion.
 constexpr double kHexSafety = 1.0;
+// The analytic quadrupole alone is accepted when it is below this fraction of the tolerance.
+constexpr double kQuadFast = 0.1;
+// Smallest estimated caustic distance, in disk radii, for the quadrupole-only shortcut.
+constexpr double kQuadMinDistance = 10.0;
 // Smallest estimated caustic distance, in disk radii, at which the expansion is tried.
-constexpr double kHexMinDistance = 2.0;
+constexpr double kHexMinDistance = 5.0;
 // Initial number of contour samples.
 constexpr int kContourInitialSamples = 24;
 
-// Magnification of the uniform disk (radius r, brightness-weighted with a1 only for the expansions
-// of steps 2–3, which apply the LD moments directly) to absolute error tol_abs_eff.
+// Magnification of the uniform disk of radius r (steps 1–4 above); ok = false when the contour
+// budget was spent before the error estimate met the tolerance.
 struct DiskMag {
   double A, err;
   bool ok;
@@ -83,14 +87,21 @@ LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, 
                                      int max_samples, FiniteSourceWorkspace* ws) {
   cplx roots[5];
   bool img[5];
-  binary_images(L, zeta0, roots, img, false);
+  const int n_img = binary_images(L, zeta0, roots, img, false);
   const double A0 = images_magnification(L, roots, img);
   if (!(r > 0.0)) return {A0, 0.0, true};
   // A caustic within kHexMinDistance·r (possibly a cusp tip inside the disk that 13 samples miss):
   // straight to the contour. Otherwise the expansion is trusted while its last term is small.
-  if (contour::caustic_distance(L, zeta0, roots) > kHexMinDistance * r) {
-    const HexadecapoleResult h = hexadecapole_mag(L, zeta0, r, 0.0, A0, roots);
-    const double err = kHexSafety * (fabs(h.A4) + fabs(h.A2) * fabs(h.A4 / (fabs(h.A2) + 1e-300)));
+  const double d = contour::caustic_distance(L, zeta0, roots);
+  if (d > kHexMinDistance * r) {
+    // Cheapest first: the analytic quadrupole (no extra root solve). When it is a small fraction
+    // of the tolerance the series is deep in its convergent regime and the next term (the
+    // hexadecapole, ~ (r/d)² smaller) is well below half of it.
+    const double Q = 0.5 * r * r * quadrupole_laplacian_quarter(L, roots, img);
+    if (d > kQuadMinDistance * r && fabs(Q) < kQuadFast * fmax(tol_abs, tol_rel * A0))
+      return {A0 + Q, 0.5 * fabs(Q), true};
+    const HexadecapoleResult h = hexadecapole_mag(L, zeta0, r, 0.0, A0, roots, n_img);
+    const double err = h.n_img_changes > 0 ? 1e300 : kHexSafety * (fabs(h.A4) + fabs(h.A2) * fabs(h.A4 / (fabs(h.A2) + 1e-300)));
     if (err < fmax(tol_abs, tol_rel * h.A)) return {h.A, err, true};
   }
   const ContourResult c =
@@ -127,7 +138,7 @@ LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta,
   const double a1 = opt.a1 > 1.0 ? 1.0 : opt.a1;
   const double norm = 1.0 - a1 / 3.0;
   int max_radii = opt.max_radii < kMaxLdRadii ? opt.max_radii : kMaxLdRadii;
-  if (max_radii < 3) max_radii = 3;
+  if (max_radii < 4 * kLdPanels) max_radii = 4 * kLdPanels;  // the initial panels
   // Each disk gets a quarter of the goal; the quadrature in μ the rest.
   const double tol_abs_disk = 0.25 * opt.tol_abs, tol_rel_disk = 0.25 * opt.tol_rel;
   bool all_ok = true;
