@@ -1,17 +1,24 @@
 // bench/nn/model_bench.cpp — the posterior model at paper size (nn/posterior_model.hpp): forward and
 // forward+backward of the featurizer, of the flow's log-density and of the whole training loss,
-// one Adam step, posterior sampling throughput, and checkpoint save/load.
+// a full training step (loss, backward, clipping, Adam), posterior sampling throughput, checkpoint
+// save/load, and peak memory.
 // Usage: bench_model_bench [--device cpu|cuda] [--batch B] [--flow-batch N] [--obs O]
 //                          [--samples S] [--threads T] [--min-seconds s] [--keep-checkpoint PATH]
-// Prints a markdown table. bench/torch_ref.py times the same featurizer in PyTorch.
+//                          [--no-torch]
+// Defaults: CPU batch 4, 4 x 1000 samples; CUDA batch 512 (the paper's), 100 x 1000 samples.
+// Prints a markdown table and "RESULT name value unit" lines. When PyTorch is importable it runs
+// bench/nn/torch_model_ref.py (the same network in PyTorch) at the same sizes and prints ratios.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -20,6 +27,7 @@
 #include "kernels/thread_pool.hpp"
 #include "nn/adam.hpp"
 #include "nn/checkpoint.hpp"
+#include "nn/grad_clip.hpp"
 #include "nn/posterior_model.hpp"
 
 using namespace lensflow;
@@ -30,14 +38,17 @@ namespace {
 
 struct Options {
   Device device = Device::CPU;
-  int64_t batch = 4;         // light curves per featurizer / model batch
+  int64_t batch = 0;         // light curves per featurizer / model batch (0: device default)
   int64_t flow_batch = 512;  // (theta, h) rows for the flow alone
-  int64_t obs = 4;           // observations sampled together
+  int64_t obs = 0;           // observations sampled together (0: device default)
   int64_t samples = 1000;    // posterior samples per observation
   int threads = 0;
   double min_seconds = 1.0;
   std::string keep_checkpoint;
+  bool torch = true;
 };
+
+std::map<std::string, double> g_ms;  // row name -> ms, for the PyTorch ratios
 
 void sync(Device d) {
   if (d == Device::CUDA) kernels::device_synchronize();
@@ -65,6 +76,7 @@ double time_ms(const Options& o, const std::function<void()>& f) {
 }
 
 void row(const char* what, const std::string& shape, double ms, const std::string& extra = "") {
+  g_ms[what] = ms;
   std::printf("| %-34s | %-22s | %10.2f | %-24s |\n", what, shape.c_str(), ms, extra.c_str());
   std::fflush(stdout);
 }
@@ -73,6 +85,50 @@ std::string shape_str(std::initializer_list<int64_t> d) {
   std::string s = "[";
   for (auto v : d) s += (s.size() > 1 ? "," : "") + std::to_string(v);
   return s + "]";
+}
+
+// "training step (loss+clip+Adam)" -> "training_step_loss_clip_adam".
+std::string slug(const std::string& s) {
+  std::string r;
+  for (char c : s) {
+    if (std::isalnum(static_cast<unsigned char>(c)))
+      r += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    else if (!r.empty() && r.back() != '_')
+      r += '_';
+  }
+  while (!r.empty() && r.back() == '_') r.pop_back();
+  return r;
+}
+
+// Runs bench/nn/torch_model_ref.py at the same sizes; returns its rows (name -> ms).
+std::map<std::string, double> torch_reference(const Options& o) {
+  std::map<std::string, double> rows;
+  std::string dir = __FILE__;
+  dir = dir.substr(0, dir.find_last_of('/'));  // bench/nn
+  if (std::system("python3 -c 'import torch' >/dev/null 2>&1") != 0) return rows;
+  const std::string cmd = "python3 " + dir + "/torch_model_ref.py --device " +
+                          (o.device == Device::CUDA ? "cuda" : "cpu") + " --batch " +
+                          std::to_string(o.batch) + " --flow-batch " + std::to_string(o.flow_batch) +
+                          " --obs " + std::to_string(o.obs) + " --samples " +
+                          std::to_string(o.samples) + " --threads " +
+                          std::to_string(kernels::num_threads()) + " --min-seconds " +
+                          std::to_string(o.min_seconds) + " 2>&1";
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return rows;
+  std::printf("\nPyTorch reference (%s):\n", cmd.c_str());
+  char line[512];
+  while (std::fgets(line, sizeof line, p)) {
+    std::fputs(line, stdout);
+    char name[64], shape[64];
+    double ms;
+    if (std::sscanf(line, "| %63[^|]| %63[^|]| %lf |", name, shape, &ms) == 3) {
+      std::string n = name;
+      n.erase(n.find_last_not_of(' ') + 1);
+      rows[n] = ms;
+    }
+  }
+  pclose(p);
+  return rows;
 }
 
 }  // namespace
@@ -96,6 +152,7 @@ int main(int argc, char** argv) {
     else if (a == "--threads") o.threads = std::stoi(next());
     else if (a == "--min-seconds") o.min_seconds = std::stod(next());
     else if (a == "--keep-checkpoint") o.keep_checkpoint = next();
+    else if (a == "--no-torch") o.torch = false;
     else {
       std::fprintf(stderr, "unknown option %s\n", a.c_str());
       return 2;
@@ -105,6 +162,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no CUDA device available\n");
     return 1;
   }
+  const bool cuda = o.device == Device::CUDA;
+  if (o.batch <= 0) o.batch = cuda ? 512 : 4;
+  if (o.obs <= 0) o.obs = cuda ? 100 : 4;
   kernels::set_num_threads(o.threads);
   const nn::PosteriorConfig cfg = nn::PosteriorConfig::paper();
   nn::PosteriorModel model(cfg);
@@ -164,6 +224,15 @@ int main(int argc, char** argv) {
   ms = time_ms(o, [&] { adam.step(); });
   row("Adam step (all parameters)", std::to_string(model.num_parameters()), ms);
 
+  ms = time_ms(o, [&] {
+    adam.zero_grad();
+    ad::backward(model.loss(x, theta));
+    nn::clip_grad_norm(adam.params(), 10.0);
+    adam.step();
+  });
+  std::snprintf(buf, sizeof buf, "%.1f curves/s", B / (ms / 1e3));
+  row("training step (loss+clip+Adam)", shape_str({B, L, 1}), ms, buf);
+
   const Tensor hs = ad::randn({o.obs, C}, gen, o.device);
   ms = time_ms(o, [&] { model.flow().sample(hs, o.samples, gen).to_f32(); });
   std::snprintf(buf, sizeof buf, "%.0f samples/s", o.obs * o.samples / (ms / 1e3));
@@ -178,5 +247,25 @@ int main(int argc, char** argv) {
   ms = time_ms(o, [&] { nn::load_checkpoint(path, model, &adam); });
   row("checkpoint load (model + Adam)", "", ms);
   if (o.keep_checkpoint.empty()) std::filesystem::remove(path);
+
+  const char* dev = cuda ? "cuda" : "cpu";
+  std::printf("\n");
+  for (const auto& [name, v] : g_ms) std::printf("RESULT model_%s_%s %.3f ms\n", dev, slug(name).c_str(), v);
+  std::printf("RESULT model_%s_samples_per_s %.1f samples/s\n", dev,
+              o.obs * o.samples / (g_ms["flow sampling"] / 1e3));
+  std::printf("RESULT model_%s_training_step_batch %lld curves\n", dev, (long long)B);
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  std::printf("RESULT model_%s_peak_host_rss %.1f MiB\n", dev, ru.ru_maxrss / 1024.0);
+  if (cuda)
+    std::printf("RESULT model_cuda_peak_pool_memory %.1f MiB\n",
+                double(kernels::device_pool_stats().peak) / (1 << 20));
+  if (o.torch) {
+    const auto ref = torch_reference(o);
+    if (ref.empty()) std::printf("\n(PyTorch not importable: no reference ratios)\n");
+    for (const auto& [name, t] : ref)
+      if (g_ms.count(name) && t > 0)
+        std::printf("RESULT model_%s_%s_vs_torch %.3f x\n", dev, slug(name).c_str(), g_ms[name] / t);
+  }
   return 0;
 }
