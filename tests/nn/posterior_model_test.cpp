@@ -59,6 +59,25 @@ TEST(PosteriorModelTest, ConfigMismatchIsNamed) {
   EXPECT_THROW(m.log_prob(ad::Tensor::zeros({2, 16, 1}), ad::Tensor::zeros({3, 2})), std::invalid_argument);
 }
 
+TEST(PosteriorModelTest, DeterministicFromConfig) {
+  PosteriorConfig c = PosteriorConfig::tiny(16, 3);
+  c.init_seed = 5;
+  PosteriorModel a(c), b(c);
+  const auto pa = a.named_parameters(), pb = b.named_parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_EQ(pa[i].first, pb[i].first);
+    EXPECT_EQ(pa[i].second.to_f32(), pb[i].second.to_f32()) << pa[i].first;
+  }
+  ad::Generator g(1);
+  ad::Tensor x = ad::randn({3, 16, 1}, g);
+  ad::Generator s1(2), s2(2);
+  EXPECT_EQ(a.sample(x, 20, s1).to_f32(), b.sample(x, 20, s2).to_f32());
+  c.init_seed = 6;  // another seed gives another initialisation
+  PosteriorModel d(c);
+  EXPECT_NE(d.named_parameters().front().second.to_f32(), pa.front().second.to_f32());
+}
+
 TEST(PosteriorModelTest, EndToEndGradients) {
   PosteriorConfig c = PosteriorConfig::tiny(8, 2);
   c.featurizer.n_blocks = 2;
