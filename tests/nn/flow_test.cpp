@@ -227,6 +227,48 @@ TEST(Flow, LogProbGradientsFiniteDifference) {
                   params_and(flow, {{"theta", th}, {"h", h}}), 8);
 }
 
+TEST(Flow, SaturatedLogScalesPassNoGradient) {
+  // Large output weights push many raw log-scales past ±1: the clamped values must be exactly ±1
+  // and the gradients (checked by finite differences) must treat them as constants.
+  ad::Generator gen(32);
+  AffineBlock block({3, 2, 8, 2, 2}, {2, 3, 1}, 1.0, gen, /*final_scale=*/8.0);
+  block.to(ad::DType::F64);
+  testing::jitter_zero_params(block, gen);
+  ad::Tensor x = f64_leaf({6, 3}, gen), h = f64_leaf({6, 2}, gen);
+  // The block's MADE rebuilt from the same generator stream gives the raw (unclamped) log-scales.
+  ad::Generator gen2(32);
+  MADE twin({3, 2, 8, 2, 2}, {2, 3, 1}, gen2, 8.0);
+  twin.to(ad::DType::F64);
+  testing::jitter_zero_params(twin, gen2);
+  ad::Tensor logdet = ad::Tensor::zeros({6}, ad::DType::F64);
+  std::vector<double> raw;
+  {
+    ad::NoGradGuard ng;
+    block.forward(x, h, &logdet);
+    raw = twin.forward(x, h).to_f64();  // [6, 3, 2]
+  }
+  const auto ld = logdet.to_f64();
+  int saturated = 0;
+  for (int b = 0; b < 6; ++b) {
+    double want = 0;
+    for (int d = 0; d < 3; ++d) {
+      const double a = raw[(b * 3 + d) * 2 + 1];
+      saturated += std::fabs(a) > 1.0;
+      want -= std::clamp(a, -1.0, 1.0);
+    }
+    EXPECT_NEAR(ld[b], want, 1e-12) << "row " << b;
+  }
+  EXPECT_GT(saturated, 3) << "too few clamped log-scales; raise final_scale";
+  EXPECT_LT(saturated, 18) << "every log-scale clamped; lower final_scale";
+  check_gradients("affine block z", [&] { return block.forward(x, h, nullptr); },
+                  params_and(block, {{"x", x}, {"h", h}}), 10);
+  check_gradients("affine block logdet", [&] {
+    ad::Tensor ld = ad::Tensor::zeros({6}, ad::DType::F64);
+    block.forward(x, h, &ld);
+    return ld;
+  }, params_and(block, {{"x", x}, {"h", h}}), 10);
+}
+
 TEST(Flow, LogProbSamplesMatchesRowwise) {
   ad::Generator gen(28);
   ConditionalFlow flow(small_flow(2, 2, 0.5), gen);
