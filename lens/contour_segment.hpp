@@ -58,10 +58,6 @@ LENSFLOW_HD PieceArea piece_area(cplx za, cplx zb, cplx ua, cplx ub) {
 // The σ-scaled tangents are then u_1 = ±4δ z'_1, u_2 = ∓4δ z'_2 (+ for a merger after θ_k, − before).
 // from/to: the traversal order (the positive-parity image's contour leads into the negative one's
 // for a merger after the sample; the other way round before it).
-#ifndef KFOLD
-#define KFOLD 1.0
-#endif
-constexpr double kFoldErrFactor = KFOLD;
 LENSFLOW_HD PieceArea fold_piece_area(cplx z_from, cplx dz_from, cplx z_to, cplx dz_to, double h, bool merge_after) {
   const double den = 2.0 * abs(dz_from - dz_to);
   double delta = den > 0.0 ? abs(z_to - z_from) / den : h;
@@ -70,7 +66,7 @@ LENSFLOW_HD PieceArea fold_piece_area(cplx z_from, cplx dz_from, cplx z_to, cplx
   PieceArea p = piece_area(z_from, z_to, sgn * dz_from, -sgn * dz_to);
   // The σ-parabola model makes D_H and D_P agree by construction, so their difference says little
   // here: charge the whole correction as its error (it shrinks as δ^{3/2} under bisection).
-  p.err += kFoldErrFactor * fabs(p.area - 0.5 * cross(z_from, z_to));
+  p.err += fabs(p.area - 0.5 * cross(z_from, z_to));
   return p;
 }
 
