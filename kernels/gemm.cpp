@@ -1,7 +1,12 @@
-// kernels/gemm.cpp — CPU GEMM through OpenBLAS (which threads internally).
+// kernels/gemm.cpp — CPU GEMM: single-threaded OpenBLAS calls on blocks run by the thread pool.
 #include "kernels/gemm.hpp"
 
 #include <cblas.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -17,6 +22,10 @@ void call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const
 }
 }  // namespace
 
+// One GEMM split over the pool's threads, each calling single-threaded OpenBLAS on a block:
+// rows of C when M is large, else columns of C when N is large, else slices of K summed in a
+// fixed order (weight gradients: small C, long K). OpenBLAS's own threads are switched off
+// (thread_pool.cpp): they spin between calls and starve the pool's elementwise kernels.
 template <class T>
 void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -26,7 +35,50 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
     return;
   }
-  call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  const int threads = num_threads();
+  const int64_t work = M * N * K;
+  if (threads == 1 || work < (int64_t(1) << 18)) {
+    call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  constexpr int64_t kBlock = 64;
+  if (M >= kBlock * threads) {
+    parallel_for(M, kBlock, [&](int64_t r0, int64_t r1) {
+      const T* a = trans_a ? A + r0 : A + r0 * lda;
+      call(trans_a, trans_b, r1 - r0, N, K, alpha, a, lda, B, ldb, beta, C + r0 * ldc, ldc);
+    });
+  } else if (N >= kBlock * threads) {
+    parallel_for(N, kBlock, [&](int64_t c0, int64_t c1) {
+      const T* b = trans_b ? B + c0 * ldb : B + c0;
+      call(trans_a, trans_b, M, c1 - c0, K, alpha, A, lda, b, ldb, beta, C + c0, ldc);
+    });
+  } else if (K >= kBlock * threads) {
+    const int64_t parts = threads;
+    const int64_t step = (K + parts - 1) / parts;
+    std::vector<T> partial(static_cast<size_t>(parts * M * N));
+    parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t k0 = p * step, k1 = std::min(K, k0 + step);
+        T* out = partial.data() + p * M * N;
+        if (k0 >= k1) {
+          std::fill(out, out + M * N, T(0));
+          continue;
+        }
+        const T* a = trans_a ? A + k0 * lda : A + k0;
+        const T* b = trans_b ? B + k0 : B + k0 * ldb;
+        call(trans_a, trans_b, M, N, k1 - k0, T(1), a, lda, b, ldb, T(0), out, N);
+      }
+    });
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        T s = 0;
+        for (int64_t p = 0; p < parts; ++p) s += partial[size_t((p * M + i) * N + j)];
+        T& c = C[i * ldc + j];
+        c = alpha * s + (beta == T(0) ? T(0) : beta * c);
+      }
+  } else {
+    call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  }
 }
 
 template <class T>
@@ -34,7 +86,7 @@ void gemm_batched_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t 
                       const T* A, int64_t lda, int64_t stride_a, const T* B, int64_t ldb,
                       int64_t stride_b, T beta, T* C, int64_t ldc, int64_t stride_c,
                       int64_t batch) {
-  // Sequential over the batch: each GEMM is threaded by OpenBLAS.
+  // Sequential over the batch: each GEMM is split over the threads.
   for (int64_t i = 0; i < batch; ++i)
     gemm_cpu<T>(trans_a, trans_b, M, N, K, alpha, A + i * stride_a, lda, B + i * stride_b, ldb,
                 beta, C + i * stride_c, ldc);

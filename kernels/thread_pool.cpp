@@ -109,7 +109,12 @@ class Pool {
 int hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 Pool& pool() {
-  static Pool p(hardware_threads());
+  // GEMMs are split over this pool (kernels/gemm.cpp); OpenBLAS's own threads would spin between
+  // calls and compete with it for the cores.
+  static Pool p(([] {
+    openblas_set_num_threads(1);
+    return hardware_threads();
+  })());
   return p;
 }
 
@@ -118,7 +123,6 @@ Pool& pool() {
 void set_num_threads(int n) {
   if (n <= 0) n = hardware_threads();
   pool().resize(n);
-  openblas_set_num_threads(n);
 }
 
 int num_threads() { return pool().size(); }

@@ -6,8 +6,8 @@
 
 namespace lensflow::kernels {
 
-// Number of worker threads used by parallel_for (0 = all hardware cores). Also sets OpenBLAS's
-// thread count so that GEMMs and our loops use the same budget.
+// Number of worker threads used by parallel_for (0 = all hardware cores). GEMMs are split over the
+// same threads; OpenBLAS itself is kept single-threaded.
 void set_num_threads(int n);
 int num_threads();
 
