@@ -99,8 +99,10 @@ namespace detail {
 // One Newton step for the (non-analytic) lens equation f(z) = ζ(z) - ζ_s = 0: with E = ∂ζ/∂z̄,
 // f(z+d) ≈ f + d + E d̄, whose solution is d = (E f̄ - f)/(1 - |E|²).
 LENSFLOW_HD cplx lens_newton_step(const BinaryLens& L, cplx z, cplx zeta, double& resid) {
-  const cplx f = lens_map(L, z) - zeta;
-  const cplx E = lens_shear(L, z);
+  const cplx zb = conj(z);
+  const cplx a = fast_inv(zb - L.z1), b = fast_inv(zb - L.z2);
+  const cplx f = z - L.m1 * a - L.m2 * b - zeta;  // lens_map(z) - ζ, sharing the inverses with E
+  const cplx E = L.m1 * (a * a) + L.m2 * (b * b);
   resid = sqrt(norm2(f));
   const double det = 1.0 - norm2(E);
   return (E * conj(f) - f) * (1.0 / det);
