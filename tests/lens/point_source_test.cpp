@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <vector>
 
 #include "lens/binary_lens.hpp"
@@ -176,4 +177,33 @@ TEST(PointSource, AlwaysFiniteAndAtLeastOne) {
       }
     }
   std::printf("  %zu stress sources checked\n", checked);
+}
+
+// Fuzz: 100,000 random lenses and sources (s in [0.1, 10], q in [1e-6, 1e3], |y| < 3): 3 or 5
+// distinct images with balanced parity, finite A >= 1.
+TEST(PointSource, RandomSourcesGiveConsistentImages) {
+  std::mt19937_64 rng(2026);
+  std::uniform_real_distribution<double> ls(std::log(0.1), std::log(10.0)), lq(std::log(1e-6), std::log(1e3)),
+      uy(-3.0, 3.0);
+  for (int trial = 0; trial < 100000; ++trial) {
+    const double s = std::exp(ls(rng)), q = std::exp(lq(rng));
+    const BinaryLens L = make_binary_lens(s, q);
+    const cplx zeta(uy(rng), uy(rng));
+    cplx roots[5];
+    bool img[5];
+    const int n = binary_images(L, zeta, roots, img, false);
+    ASSERT_TRUE(n == 3 || n == 5) << "s=" << s << " q=" << q;
+    int neg = 0;
+    for (int k = 0; k < 5; ++k) {
+      if (!img[k]) continue;
+      neg += jacobian_det(L, roots[k]) < 0.0;
+      for (int j = 0; j < k; ++j)
+        if (img[j])
+          ASSERT_GT(abs(roots[k] - roots[j]), 1e-12 * std::max(1.0, abs(roots[k])))
+              << "duplicate image, s=" << s << " q=" << q << " source (" << zeta.re << ", " << zeta.im << ")";
+    }
+    ASSERT_EQ(2 * neg - n, 1) << "s=" << s << " q=" << q << " source (" << zeta.re << ", " << zeta.im << ")";
+    const double A = images_magnification(L, roots, img);
+    ASSERT_TRUE(std::isfinite(A) && A >= 1.0);
+  }
 }
