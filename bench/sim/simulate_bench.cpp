@@ -1,13 +1,17 @@
 // bench_simulate_bench: training-set simulation throughput (prior draws → 14,400-point
 // finite-source sequences → 1L1S cut) and the cut's acceptance in both modes.
 //
-//   bench_simulate_bench [--speed-events 32] [--acc-events 10000] [--acc-point-source] [--threads 0]
+//   bench_simulate_bench [--speed-events N] [--acc-events 2000] [--acc-finite-source] [--threads 0]
 //                        [--device cpu|cuda]
+// Defaults fit bench/run_cpu.sh and run_device.sh (no arguments): the device is cuda when one is
+// usable, else cpu; speed on 16 events (cpu) or 4096 (cuda); acceptance on 2,000 point-source
+// draws. The figures in bench/RESULTS.md used --acc-events 10000 (point source) and 1000 (finite).
 // Speed: events/s end to end through simulate_events (finite source, tol 1e-3, paper cut) and the
 // projected time for 10^6 events, against the paper's forward model (~1 light curve per second per
 // CPU core; reference quoted, not rerun). Acceptance: the same sequences cut in `paper` and `fit`
 // mode, with binomial errors, and the accepted fraction per log10 q and u0 bin (the paper's Fig. 2
-// trend). --acc-point-source uses point-source sequences for the acceptance run (CPU time).
+// trend). The acceptance run uses point-source sequences unless --acc-finite-source (CPU time; the
+// finite source changes few decisions). Prints "RESULT name value unit" lines for the summaries.
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -36,10 +40,10 @@ void print_rate(const char* what, std::size_t kept, std::size_t n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::size_t speed_events = 32, acc_events = 10000;
-  bool acc_point = false;
+  std::size_t speed_events = 0, acc_events = 2000;
+  bool acc_point = true, speed_set = false;
   int threads = 0;
-  std::string device = "cpu";
+  std::string device = cuda_device_available() ? "cuda" : "cpu";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -49,9 +53,9 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (a == "--speed-events") speed_events = std::strtoull(next(), nullptr, 10);
+    if (a == "--speed-events") speed_events = std::strtoull(next(), nullptr, 10), speed_set = true;
     else if (a == "--acc-events") acc_events = std::strtoull(next(), nullptr, 10);
-    else if (a == "--acc-point-source") acc_point = true;
+    else if (a == "--acc-finite-source") acc_point = false;
     else if (a == "--threads") threads = std::atoi(next());
     else if (a == "--device") device = next();
     else {
@@ -61,6 +65,7 @@ int main(int argc, char** argv) {
   }
   const int nthr = threads > 0 ? threads : default_thread_count();
   const SimDevice dev = device == "cuda" ? SimDevice::cuda : SimDevice::cpu;
+  if (speed_events == 0 && !speed_set) speed_events = dev == SimDevice::cuda ? 4096 : 16;
 
   // 1. End-to-end speed, full size.
   SimulationConfig cfg;
@@ -76,6 +81,8 @@ int main(int argc, char** argv) {
                 rate / nthr, b.n_accepted());
     std::printf("  projected 10^6 events: %.1f h; paper's forward model ~1 curve/s/core: ratio %.2fx per core\n",
                 1e6 / rate / 3600.0, rate / nthr / 1.0);
+    std::printf("RESULT simulate_%s_events_per_s %.3f events/s\n", device.c_str(), rate);
+    std::printf("RESULT simulate_%s_1e6_events_hours %.2f h\n", device.c_str(), 1e6 / rate / 3600.0);
   }
 
   // 2. Acceptance in both modes on the same sequences.
@@ -121,6 +128,8 @@ int main(int argc, char** argv) {
               acc_events, acc_point ? "point-source" : "finite-source", total, t_mag, t_paper, t_fit);
   print_rate("paper", kept_p, acc_events);
   print_rate("fit", kept_f, acc_events);
+  std::printf("RESULT cut_acceptance_paper %.2f %%\nRESULT cut_acceptance_fit %.2f %%\n",
+              100.0 * kept_p / acc_events, 100.0 * kept_f / acc_events);
   std::printf("  accepted fraction by log10 q bin (paper / fit):\n");
   for (int b = 0; b < nbin; ++b)
     std::printf("    log10 q in [%d, %d)%s: %5.1f%% / %5.1f%%  (n = %zu)\n", -b - 1, -b, b == nbin - 1 ? "" : " ",
