@@ -70,6 +70,10 @@ void backward(const Tensor& loss) {
     return;
   }
   std::unordered_map<Node*, Tensor> grads;
+  if (!loss.grad_fn()->backward)
+    throw std::invalid_argument(
+        "backward: this loss's graph was released by an earlier backward() (one backward per "
+        "forward)");
   const std::vector<std::shared_ptr<Node>> order = topological_order(loss.grad_fn());
   grads[order.front().get()] = seed;
   for (const std::shared_ptr<Node>& node_ptr : order) {

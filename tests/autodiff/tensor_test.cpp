@@ -96,6 +96,10 @@ TEST(Tensor, GradientsAccumulateAcrossBackwardCalls) {
   // A tensor used twice in one graph gets both contributions.
   backward(sum(w * 3.0 + w));
   EXPECT_EQ(w.grad().to_f32(), (std::vector<float>{4, 4}));
+  // A second backward through the same (released) graph is an error, not a silent no-op.
+  const Tensor once = sum(w * w);
+  backward(once);
+  EXPECT_THROW(backward(once), std::invalid_argument);
   // detach cuts the graph.
   Tensor v = Tensor::from_vector(std::vector<float>{1, 2}, {2});
   v.set_requires_grad(true);
