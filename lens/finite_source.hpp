@@ -61,6 +61,13 @@ struct FiniteMagResult {
 // LENSFLOW_FS_MAX_SAMPLES = 1536; define that macro to change the capacity.
 struct FiniteSourceWorkspace {
   ContourWorkspace contour;
+  // Roots of the previous call's source centre: the next call warm-starts from them when the lens
+  // is the same and the source moved by less than kWarmStartDistance (consecutive epochs of a light
+  // curve), which halves the cost of points far from caustics. Device allocations are not
+  // constructed: the tag must match kWarmTag (and the roots be finite) before they are trusted.
+  unsigned warm_tag = 0;
+  BinaryLens warm_lens{};
+  cplx warm_zeta, warm_roots[5];
 };
 
 namespace detail {
@@ -73,6 +80,10 @@ constexpr double kQuadFast = 0.1;
 constexpr double kQuadMinDistance = 10.0;
 // Smallest estimated caustic distance, in disk radii, at which the expansion is tried.
 constexpr double kHexMinDistance = 5.0;
+// Largest source displacement (Einstein radii) between calls for which the previous roots are used
+// as the starting point of the root solver.
+constexpr double kWarmStartDistance = 0.05;
+constexpr unsigned kWarmTag = 0x5eed2b1du;
 // Initial number of contour samples.
 constexpr int kContourInitialSamples = 24;
 
@@ -87,7 +98,17 @@ LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, 
                                      int max_samples, FiniteSourceWorkspace* ws) {
   cplx roots[5];
   bool img[5];
-  const int n_img = binary_images(L, zeta0, roots, img, false);
+  bool warm = ws->warm_tag == kWarmTag && ws->warm_lens.m1 == L.m1 && ws->warm_lens.z1 == L.z1 &&
+              ws->warm_lens.z2 == L.z2 && abs(zeta0 - ws->warm_zeta) < kWarmStartDistance;
+  for (int i = 0; i < 5 && warm; ++i) {
+    roots[i] = ws->warm_roots[i];
+    warm = lens::detail::is_finite(roots[i].re) && lens::detail::is_finite(roots[i].im);
+  }
+  const int n_img = binary_images(L, zeta0, roots, img, warm);
+  ws->warm_tag = kWarmTag;
+  ws->warm_lens = L;
+  ws->warm_zeta = zeta0;
+  for (int i = 0; i < 5; ++i) ws->warm_roots[i] = roots[i];
   const double A0 = images_magnification(L, roots, img);
   if (!(r > 0.0)) return {A0, 0.0, true};
   // A caustic within kHexMinDistance·r (possibly a cusp tip inside the disk that 13 samples miss):
