@@ -102,7 +102,8 @@ struct NoGradGuard {
 };
 
 // Backpropagates from a one-element tensor (d loss / d loss = 1), accumulating into the .grad() of
-// every reachable leaf with requires_grad. The graph is released afterwards (call once per forward).
+// every reachable leaf with requires_grad. The graph is released afterwards: one backward per
+// forward (a second call on the same loss throws std::invalid_argument).
 void backward(const Tensor& scalar_loss);
 
 // Counter-based random numbers (Philox-4x32-10). Element i of a draw uses counter (offset + i), so a
