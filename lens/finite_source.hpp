@@ -68,6 +68,7 @@ struct FiniteSourceWorkspace {
   unsigned warm_tag = 0;
   BinaryLens warm_lens{};
   cplx warm_zeta, warm_roots[5];
+  double warm_dcaus;  // caustic-distance estimate at warm_zeta
 };
 
 namespace detail {
@@ -105,6 +106,13 @@ LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, 
     warm = lens::detail::is_finite(roots[i].re) && lens::detail::is_finite(roots[i].im);
   }
   const int n_img = binary_images(L, zeta0, roots, img, warm);
+  // The caustic distance moves by at most the source displacement: while the previous estimate,
+  // reduced by that displacement, stays far above every threshold, it is reused (light curves far
+  // from caustics); it is recomputed as soon as it gets anywhere near one.
+  const double step = warm ? abs(zeta0 - ws->warm_zeta) : 0.0;
+  const bool reuse_d = warm && ws->warm_dcaus - step > 2.0 * kQuadMinDistance * r;
+  const double d = reuse_d ? ws->warm_dcaus - step : contour::caustic_distance(L, zeta0, roots);
+  ws->warm_dcaus = d;
   ws->warm_tag = kWarmTag;
   ws->warm_lens = L;
   ws->warm_zeta = zeta0;
@@ -113,7 +121,6 @@ LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, 
   if (!(r > 0.0)) return {A0, 0.0, true};
   // A caustic within kHexMinDistance·r (possibly a cusp tip inside the disk that 13 samples miss):
   // straight to the contour. Otherwise the expansion is trusted while its last term is small.
-  const double d = contour::caustic_distance(L, zeta0, roots);
   if (d > kHexMinDistance * r) {
     // Cheapest first: the analytic quadrupole (no extra root solve). When it is a small fraction
     // of the tolerance the series is deep in its convergent regime and the next term (the
