@@ -125,40 +125,42 @@ __global__ void point_lightcurve_kernel(const EventParams* ev, std::size_t n_eve
   }
 }
 
+// Finite-source work items: either independent points (s, q, y1, y2, rho arrays) or the
+// n_events × n_t grid of light-curve epochs (ev, t). One kernel serves both, so that the large
+// inlined finite-source code is compiled once.
+struct FiniteItems {
+  const double *s, *q, *y1, *y2, *rho;  // points (ev == nullptr)
+  const EventParams* ev;                // light curves: item = event * n_t + epoch
+  const double* t;
+  std::size_t n_t;
+};
+
 // Finite source: each thread owns one FiniteSourceWorkspace (~190 kB, in global memory) and pulls
 // work items from a global counter, so that a few expensive caustic points do not idle a warp's
 // worth of statically assigned items.
-__global__ void finite_mag_kernel(const double* s, const double* q, const double* y1, const double* y2,
-                                  const double* rho, std::size_t n, FiniteSourceOptions opt, double* A,
-                                  double* A_err, FiniteSourceWorkspace* ws, std::size_t n_ws,
-                                  unsigned long long* counter) {
+__global__ void finite_kernel(FiniteItems items, std::size_t n, FiniteSourceOptions opt, double* A, double* A_err,
+                              FiniteSourceWorkspace* ws, std::size_t n_ws, unsigned long long* counter) {
   const std::size_t tid = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
   if (tid >= n_ws) return;
   for (;;) {
     const std::size_t i = atomicAdd(counter, 1ull);
     if (i >= n) return;
-    const FiniteMagResult r =
-        binary_finite_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]), rho[i], opt, ws + tid);
+    BinaryLens L;
+    cplx zeta;
+    double rho;
+    if (items.ev) {
+      const EventParams e = items.ev[i / items.n_t];
+      L = make_binary_lens(e.s, e.q);
+      zeta = source_position(make_trajectory(e), items.t[i % items.n_t]);
+      rho = e.rho;
+    } else {
+      L = make_binary_lens(items.s[i], items.q[i]);
+      zeta = cplx(items.y1[i], items.y2[i]);
+      rho = items.rho[i];
+    }
+    const FiniteMagResult r = binary_finite_mag(L, zeta, rho, opt, ws + tid);
     A[i] = r.A;
     if (A_err) A_err[i] = r.err;
-  }
-}
-
-__global__ void finite_lightcurve_kernel(const EventParams* ev, std::size_t n_events, const double* t,
-                                         std::size_t n_t, FiniteSourceOptions opt, double* A, double* A_err,
-                                         FiniteSourceWorkspace* ws, std::size_t n_ws, unsigned long long* counter) {
-  const std::size_t tid = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-  if (tid >= n_ws) return;
-  const std::size_t n_items = n_events * n_t;
-  for (;;) {
-    const std::size_t item = atomicAdd(counter, 1ull);
-    if (item >= n_items) return;
-    const std::size_t k = item / n_t, i = item % n_t;
-    const EventParams e = ev[k];
-    const FiniteMagResult r = binary_finite_mag(make_binary_lens(e.s, e.q), source_position(make_trajectory(e), t[i]),
-                                                e.rho, opt, ws + tid);
-    A[item] = r.A;
-    if (A_err) A_err[item] = r.err;
   }
 }
 
@@ -242,8 +244,9 @@ void finite_mag_device(const double* s, const double* q, const double* y1, const
       },
       kPointFields, 0);
   FiniteLaunch launch("finite_mag_device", n, stream);
-  finite_mag_kernel<<<launch.blocks(), kThreads, 0, stream>>>(s, q, y1, y2, rho, n, opt, A, A_err, launch.ws,
-                                                               launch.n_ws, launch.counter);
+  const FiniteItems items{s, q, y1, y2, rho, nullptr, nullptr, 0};
+  finite_kernel<<<launch.blocks(), kThreads, 0, stream>>>(items, n, opt, A, A_err, launch.ws, launch.n_ws,
+                                                          launch.counter);
   check(cudaGetLastError(), "finite_mag_device");
 }
 
@@ -267,8 +270,9 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
     return;
   }
   FiniteLaunch launch("lightcurves_device", n_events * n_t, stream);
-  finite_lightcurve_kernel<<<launch.blocks(), kThreads, 0, stream>>>(ev, n_events, t, n_t, opt, A, A_err, launch.ws,
-                                                                      launch.n_ws, launch.counter);
+  const FiniteItems items{nullptr, nullptr, nullptr, nullptr, nullptr, ev, t, n_t};
+  finite_kernel<<<launch.blocks(), kThreads, 0, stream>>>(items, n_events * n_t, opt, A, A_err, launch.ws,
+                                                          launch.n_ws, launch.counter);
   check(cudaGetLastError(), "lightcurves_device");
 }
 
