@@ -140,6 +140,23 @@ TEST(FiniteSource, MirrorSymmetryAndNoBadValues) {
   }
 }
 
+TEST(FiniteSource, LargeSourcesMatchBruteForce) {
+  // ρ up to 0.1 (beyond the prior's 1e-2): disks containing a whole central caustic or crossing it.
+  auto ws = std::make_unique<FiniteSourceWorkspace>();
+  FiniteSourceOptions opt;
+  opt.tol_abs = opt.tol_rel = 1e-5;
+  const struct {
+    double s, q, y1, y2, rho;
+  } cases[] = {{1.0, 1.0, 0.0, 0.0, 0.1}, {1.0, 0.1, 0.1, 0.05, 0.1}, {0.5, 0.3, -0.05, 0.3, 0.08}};
+  for (const auto& c : cases) {
+    const BinaryLens L = make_binary_lens(c.s, c.q);
+    const FiniteMagResult r = binary_finite_mag(L, cplx(c.y1, c.y2), c.rho, opt, ws.get());
+    const double brute = brute_force_disk(L, cplx(c.y1, c.y2), c.rho, 600);
+    EXPECT_EQ(r.status, kFiniteOk);
+    EXPECT_NEAR(r.A, brute, 2e-3 * brute) << "s " << c.s << " q " << c.q << " rho " << c.rho;
+  }
+}
+
 TEST(FiniteSource, BudgetHitIsReported) {
   auto ws = std::make_unique<FiniteSourceWorkspace>();
   const BinaryLens L = make_binary_lens(1.0, 0.5);
