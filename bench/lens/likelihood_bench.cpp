@@ -10,13 +10,17 @@
 // 2. MCMC seeded in BOTH the close and the wide mode (8 walkers each, from the Table 1 solutions,
 //    alternating so that each red-blue half holds both modes):
 //    do both modes survive, and what are their best log-likelihoods?
-// 3. Importance sampling to n_eff = 1,000 with a proposal built without the network: a 50/50
-//    mixture of two Gaussians fitted to the per-mode MCMC samples (covariance × 1.5²). Reports the
-//    time, efficiency, and the posterior mass of the wide mode (which MCMC cannot give).
+// 3. Importance sampling to n_eff = 1,000 with a proposal built without the network: a mixture of
+//    two Gaussians from Laplace approximations of the two modes (covariance × 1.3², weights ∝
+//    Laplace evidence floored at 10%, truncated to the prior support). Reports the time,
+//    efficiency, and the posterior mass of the wide mode (which MCMC cannot give).
 // Usage: bench_likelihood_bench [--snr 100] [--threads 0] [--n-theta 16] [--skip-vbm] [--device]
 //                               [--refine [--mcmc-steps 200] [--target-neff 1000] [--max-samples 8000]]
 // Parts 2–3 run only with --refine (tens of minutes on a 2-core CPU; run_cpu.sh runs part 1).
 // --device evaluates the likelihoods with log_likelihood_device (CUDA builds with a GPU).
+// --point-source makes parts 2–3 use point-source data and likelihood (same geometry; ~20× cheaper
+// on a CPU): the number of likelihood calls to n_eff then converts to finite-source time with the
+// part-1 rate.
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,6 +50,7 @@ constexpr std::size_t D = 8;
 const double kTruth[D] = {-0.2, -2.0, 300.0, 0.05, 26.0, 1.301, -2.301, 0.12};
 const double kClose[D] = {-0.1923, -2.0252, 299.8524, 0.0505, 26.0027, 1.2993, -2.2075, 0.1211};
 const double kWide[D] = {0.2301, -1.9761, 299.5919, 0.0403, 26.1054, 1.3020, -2.3421, 0.1214};
+constexpr double kInflate = 1.3;  // proposal covariance = kInflate² × Laplace covariance
 const double kTableSigma[D] = {0.0035, 0.015, 0.26, 0.0003, 0.006, 0.0008, 0.05, 0.0003};
 
 double secs(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
@@ -55,7 +60,7 @@ struct Args {
   int threads = 0;
   std::size_t mcmc_steps = 200, max_samples = 8000, n_theta = 16;
   double target_neff = 1000.0;
-  bool skip_vbm = false, refine = false, device = false;
+  bool skip_vbm = false, refine = false, device = false, point_source = false;
 };
 
 Args parse(int argc, char** argv) {
@@ -78,6 +83,7 @@ Args parse(int argc, char** argv) {
     else if (k == "--skip-vbm") a.skip_vbm = true;
     else if (k == "--refine") a.refine = true;
     else if (k == "--device") a.device = true;
+    else if (k == "--point-source") a.point_source = true;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       std::exit(2);
@@ -154,6 +160,15 @@ struct Component {
     log_norm = -0.5 * D * std::log(2 * M_PI);
     for (std::size_t i = 0; i < D; ++i) log_norm -= std::log(L[i * D + i]);
   }
+  double log_evidence = 0.0, weight = 1.0, log_support = 0.0;
+  void draw(std::mt19937_64& rng, std::normal_distribution<double>& n01, double* x) const {
+    double e[D];
+    for (auto& v : e) v = n01(rng);
+    for (std::size_t r = 0; r < D; ++r) {
+      x[r] = mu[r];
+      for (std::size_t j = 0; j <= r; ++j) x[r] += L[r * D + j] * e[j];
+    }
+  }
   double logpdf(const double* x) const {
     double z[D], q = 0.0;
     for (std::size_t i = 0; i < D; ++i) {
@@ -165,6 +180,100 @@ struct Component {
     return log_norm - 0.5 * q;
   }
 };
+
+// Inverse of a symmetric positive-definite D×D matrix via Cholesky; false if not SPD.
+bool spd_inverse(const std::vector<double>& a, std::vector<double>& inv) {
+  std::vector<double> L(D * D, 0.0);
+  for (std::size_t i = 0; i < D; ++i)
+    for (std::size_t j = 0; j <= i; ++j) {
+      double s = a[i * D + j];
+      for (std::size_t k = 0; k < j; ++k) s -= L[i * D + k] * L[j * D + k];
+      if (i == j) {
+        if (!(s > 0.0)) return false;
+        L[i * D + i] = std::sqrt(s);
+      } else {
+        L[i * D + j] = s / L[j * D + j];
+      }
+    }
+  inv.assign(D * D, 0.0);
+  for (std::size_t c = 0; c < D; ++c) {  // solve L Lᵀ x = e_c
+    double y[D], z[D];
+    for (std::size_t i = 0; i < D; ++i) {
+      double s = (i == c);
+      for (std::size_t k = 0; k < i; ++k) s -= L[i * D + k] * y[k];
+      y[i] = s / L[i * D + i];
+    }
+    for (std::size_t i = D; i-- > 0;) {
+      double s = y[i];
+      for (std::size_t k = i + 1; k < D; ++k) s -= L[k * D + i] * z[k];
+      z[i] = s / L[i * D + i];
+    }
+    for (std::size_t i = 0; i < D; ++i) inv[i * D + c] = z[i];
+  }
+  return true;
+}
+
+// Laplace approximation of one mode: damped Newton on the log posterior from x (updated in place)
+// with central-difference gradient and Hessian (steps h); the precision is −H plus a weak Gaussian
+// stand-in for the prior (1/prior_sd²) so flat directions (ρ for point-source data) stay proper.
+// Returns the number of log-posterior evaluations; cov receives the inverse precision.
+std::size_t laplace_mode(const nn::BatchLogDensity& f, std::vector<double>& x, const double* h,
+                         const double* prior_sd, std::vector<double>& cov) {
+  std::size_t evals = 0;
+  std::vector<double> P(D * D);
+  for (int iter = 0; iter < 6; ++iter) {
+    std::vector<double> pts;
+    auto add = [&](int i, double si, int j, double sj) {
+      pts.insert(pts.end(), x.begin(), x.end());
+      if (i >= 0) pts[pts.size() - D + i] += si * h[i];
+      if (j >= 0) pts[pts.size() - D + j] += sj * h[j];
+    };
+    add(-1, 0, -1, 0);
+    for (int i = 0; i < (int)D; ++i) add(i, 1, -1, 0), add(i, -1, -1, 0);
+    for (int i = 0; i < (int)D; ++i)
+      for (int j = i + 1; j < (int)D; ++j) add(i, 1, j, 1), add(i, 1, j, -1), add(i, -1, j, 1), add(i, -1, j, -1);
+    std::vector<double> v(pts.size() / D);
+    f(pts.data(), v.size(), v.data());
+    evals += v.size();
+    double g[D];
+    for (std::size_t i = 0; i < D; ++i) {
+      const double vp = v[1 + 2 * i], vm = v[2 + 2 * i];
+      const bool ok = std::isfinite(vp) && std::isfinite(vm);
+      g[i] = ok ? (vp - vm) / (2 * h[i]) : 0.0;  // at a prior edge: no gradient information
+      P[i * D + i] = (ok ? -(vp - 2 * v[0] + vm) / (h[i] * h[i]) : 0.0) + 1.0 / (prior_sd[i] * prior_sd[i]);
+    }
+    std::size_t k = 1 + 2 * D;
+    for (std::size_t i = 0; i < D; ++i)
+      for (std::size_t j = i + 1; j < D; ++j, k += 4) {
+        const double c = (v[k] - v[k + 1] - v[k + 2] + v[k + 3]) / (4 * h[i] * h[j]);
+        P[i * D + j] = P[j * D + i] = std::isfinite(c) ? -c : 0.0;
+      }
+    double lambda = 0.0;
+    while (!spd_inverse(P, cov)) {  // not at a maximum yet: Levenberg damping
+      lambda = lambda == 0.0 ? 1e-3 : 4 * lambda;
+      for (std::size_t i = 0; i < D; ++i) P[i * D + i] *= 1.0 + lambda;
+    }
+    if (iter == 5) break;
+    double step[D];
+    for (std::size_t i = 0; i < D; ++i) {
+      step[i] = 0.0;
+      for (std::size_t j = 0; j < D; ++j) step[i] += cov[i * D + j] * g[j];
+    }
+    std::vector<double> trial;
+    for (double frac : {1.0, 0.5, 0.25})
+      for (std::size_t i = 0; i < D; ++i) trial.push_back(x[i] + frac * step[i]);
+    double tv[3];
+    f(trial.data(), 3, tv);
+    evals += 3;
+    int best = -1;
+    double bv = v[0];
+    for (int t = 0; t < 3; ++t)
+      if (tv[t] > bv) bv = tv[t], best = t;
+    if (best < 0) break;  // no improvement: x is the maximum to within the stencil
+    x.assign(trial.begin() + best * D, trial.begin() + (best + 1) * D);
+  }
+  return evals;
+}
 
 }  // namespace
 
@@ -179,7 +288,7 @@ int main(int argc, char** argv) {
   {
     const lens::EventParams ev = lens::event_from_theta(kTruth);
     std::vector<double> A(n_t);
-    lens::lightcurves_host(&ev, 1, t.data(), n_t, true, fso, A.data(), nullptr, threads);
+    lens::lightcurves_host(&ev, 1, t.data(), n_t, !a.point_source, fso, A.data(), nullptr, threads);
     std::mt19937_64 rng(1);
     std::normal_distribution<double> n01;
     const double F0 = a.snr * a.snr;
@@ -247,8 +356,9 @@ int main(int argc, char** argv) {
   // ---- 2. MCMC seeded in both modes --------------------------------------------------------------
   pipeline::RefineOptions ro;
   ro.likelihood = lo;
-  ro.likelihood.finite_source = true;
+  ro.likelihood.finite_source = !a.point_source;
   ro.use_device = a.device;
+  std::printf("# parts 2-3 with the %s model\n", a.point_source ? "POINT-SOURCE" : "finite-source");
   const nn::BatchLogDensity logpost = pipeline::make_log_posterior(obs, ro);
   std::vector<double> init(16 * D);
   for (std::size_t w = 0; w < 16; ++w)
@@ -298,37 +408,82 @@ int main(int argc, char** argv) {
               -2.0 * ((best_lp[0] - lens::log_prior_theta(prior, best_th[0].data())) -
                       (best_lp[1] - lens::log_prior_theta(prior, best_th[1].data()))));
 
-  // ---- 3. IS to n_eff = target with a two-Gaussian proposal from the per-mode chains -------------
+  // ---- 3. IS to n_eff = target with a two-Gaussian proposal: Laplace approximation per mode ------
+  // (damped Newton from the best MCMC point of the mode, central-difference Hessian; steps from the
+  // mode's chain spread). A short unconverged ensemble is too correlated to give covariances itself.
   const std::vector<double> samples = mc.samples();
+  const lens::ThetaStandardization prior_sd = lens::theta_standardization(prior);
   std::vector<Component> comps;
+  std::size_t laplace_evals = 0;
+  const auto t_laplace = Clock::now();
   for (int m = 0; m < 2; ++m) {
     std::vector<double> mu, cov;
     std::size_t count = 0;
     mode_moments(samples, m == 1, mu, cov, count);
-    if (count < 2 * D) continue;
-    for (auto& v : cov) v *= 1.5 * 1.5;
-    comps.emplace_back(mu, cov);
+    if (count < 2 * D || best_th[m].empty()) continue;
+    double h[D];
+    for (std::size_t d = 0; d < D; ++d) h[d] = 0.2 * std::sqrt(std::max(cov[d * D + d], 1e-16));
+    std::vector<double> lap_cov;
+    std::vector<double> x = best_th[m];
+    laplace_evals += laplace_mode(logpost, x, h, prior_sd.std, lap_cov);
+    for (auto& v : lap_cov) v *= kInflate * kInflate;
+    comps.emplace_back(x, lap_cov);
+    // Laplace evidence of the mode: log p(x̂) + ½ log det(2π Σ) (Σ without the inflation).
+    std::vector<double> px(D);
+    logpost(x.data(), 1, px.data());
+    ++laplace_evals;
+    comps.back().log_evidence = px[0] - comps.back().log_norm - D * std::log(kInflate);
+    std::printf("  laplace %s mode: mean", m ? "wide " : "close");
+    for (double v : x) std::printf(" %.5g", v);
+    std::printf("; sd");
+    for (std::size_t d = 0; d < D; ++d) std::printf(" %.3g", std::sqrt(lap_cov[d * D + d]) / kInflate);
+    std::printf("\n");
   }
+  std::printf("  laplace proposals: %zu likelihood calls in %.1f s\n", laplace_evals, secs(t_laplace));
   if (comps.empty()) {
     std::printf("is: no mode has enough MCMC samples to build a proposal\n");
     return 0;
   }
+  // Mixture weights ∝ the modes' Laplace evidences, floored at 10% (a defensive mixture); each
+  // component is truncated to the prior support (draws outside are redrawn), its normalization
+  // (the in-support probability) estimated once with 2·10^5 cheap draws.
   std::mt19937_64 prng(13);
+  {
+    double mx = -INFINITY, tot = 0.0;
+    for (const auto& c : comps) mx = std::max(mx, c.log_evidence);
+    for (auto& c : comps) tot += (c.weight = std::exp(c.log_evidence - mx));
+    for (auto& c : comps) c.weight = std::max(c.weight / tot, comps.size() > 1 ? 0.1 : 1.0);
+    tot = 0.0;
+    for (const auto& c : comps) tot += c.weight;
+    for (auto& c : comps) {
+      c.weight /= tot;
+      std::size_t in = 0;
+      double th[D];
+      for (int k = 0; k < 200000; ++k) {
+        c.draw(prng, n01, th);
+        in += lens::in_support(prior, th);
+      }
+      c.log_support = std::log(std::max<double>(in, 1) / 200000.0);
+      std::printf("  proposal component: weight %.4g, in-support probability %.3f\n", c.weight,
+                  std::exp(c.log_support));
+    }
+  }
   nn::ProposalSampler sampler = [&](std::size_t n, double* th, double* lq) {
-    std::uniform_int_distribution<std::size_t> pick(0, comps.size() - 1);
+    std::uniform_real_distribution<double> u01;
     for (std::size_t i = 0; i < n; ++i) {
-      const Component& c = comps[pick(prng)];
-      double e[D];
-      for (auto& v : e) v = n01(prng);
-      for (std::size_t r = 0; r < D; ++r) {
-        th[i * D + r] = c.mu[r];
-        for (std::size_t j = 0; j <= r; ++j) th[i * D + r] += c.L[r * D + j] * e[j];
+      double u = u01(prng);
+      std::size_t k = 0;
+      while (k + 1 < comps.size() && u > comps[k].weight) u -= comps[k++].weight;
+      for (int tries = 0; tries < 1000; ++tries) {
+        comps[k].draw(prng, n01, th + i * D);
+        if (lens::in_support(prior, th + i * D)) break;
       }
       double mx = -INFINITY, l[2] = {0.0, 0.0};
-      for (std::size_t k = 0; k < comps.size(); ++k) mx = std::max(mx, l[k] = comps[k].logpdf(th + i * D));
-      double s = 0.0;
-      for (std::size_t k = 0; k < comps.size(); ++k) s += std::exp(l[k] - mx);
-      lq[i] = mx + std::log(s / comps.size());
+      for (std::size_t j = 0; j < comps.size(); ++j)
+        mx = std::max(mx, l[j] = std::log(comps[j].weight) + comps[j].logpdf(th + i * D) - comps[j].log_support);
+      double sum = 0.0;
+      for (std::size_t j = 0; j < comps.size(); ++j) sum += std::exp(l[j] - mx);
+      lq[i] = mx + std::log(sum);
     }
   };
   ro.is.target_neff = a.target_neff;
