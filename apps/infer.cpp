@@ -3,7 +3,7 @@
 //   lensflow-infer --model RUN_DIR/checkpoint.h5 (--test-set DIR | --input FILE.h5|.csv|.npy)
 //                  --out OUT.h5 [--n-samples N] [--device cpu|cuda] [--max-redraws R]
 //                  [--refine is|mcmc] [--seed S] [--threads T] [--batch B] [--max-events N]
-//                  [--nan error|interpolate] [--store-flux K]
+//                  [--nan error|interpolate] [--store-flux K] [--mcmc-steps N]
 //
 // Writes OUT.h5 (layout in notes/README_H7.md and below) and OUT_summary.csv (per event and
 // parameter: median, p16, p84, modes). The prior, the standardization and the realization come
@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   std::string model_path, test_dir, input, out_path, device = "cpu", refine, nan = "error";
   int64_t n_samples = 1000, batch = 64, max_events = 0, store_flux = 16;
   int max_redraws = 10, threads = 0;
+  size_t mcmc_steps = 0;
   uint64_t seed = 0;
   bool quiet = false;
   app.add_option("--model", model_path, "checkpoint written by lensflow-train (setup.h5 must sit beside it)")
@@ -73,6 +74,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   app.add_option("--refine", refine, "refine with the exact likelihood: is (importance sampling) or mcmc")
       ->check(CLI::IsMember({"is", "mcmc"}));
+  app.add_option("--mcmc-steps", mcmc_steps, "--refine mcmc: step budget per event (0: refine's default)");
   app.add_option("--seed", seed, "sampling seed");
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--batch", batch, "events per network call")->check(CLI::PositiveNumber);
@@ -250,6 +252,10 @@ int main(int argc, char** argv) {
       ro.prior = rc.prior;
       ro.likelihood.n_threads = threads;
       ro.use_device = dev == ad::Device::CUDA;
+      if (mcmc_steps > 0) {
+        ro.mcmc.max_steps = mcmc_steps;
+        ro.mcmc.min_steps = std::min(ro.mcmc.min_steps, mcmc_steps);
+      }
       std::vector<std::vector<double>> tt(E), ff(E);
       std::vector<lens::LightCurveView> views(E);
       for (int64_t e = 0; e < E; ++e) {
