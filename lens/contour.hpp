@@ -5,23 +5,27 @@
 //  1. Sample the source boundary ζ(θ) = ζ0 + ρ e^{iθ} at n0 equally spaced angles; at each sample
 //     solve for the 5 polynomial roots and keep the true images (3 or 5) with their parities.
 //  2. Each interval [θ_k, θ_{k+1}] is handled on its own: images of equal parity at both ends are
-//     matched (the assignment of least tangent-predicted displacement, by exhaustive search over
-//     ≤ 3! permutations), each matched pair adds parity × (area under the piece) by Green's theorem
+//     matched (least summed link_cost, by exhaustive search over ≤ 3! permutations; where the
+//     counts differ, the merging pair is chosen jointly with the matching), each matched pair adds parity × (area under the piece) by Green's theorem
 //     with the cubic-Hermite correction of contour_segment.hpp; images left unmatched on one side
 //     are pairs (one of each parity) that merge on the critical curve inside the interval, closed by
 //     fold_piece_area. Negative-parity contours run clockwise, hence the parity sign. The pieces of
 //     all intervals form the closed image contours, so the sum is the total image area, and the
 //     magnification is that area over πρ².
-//  3. Every interval carries an error estimate (the sum of its pieces' |D_H − D_P|). The interval of
-//     largest error is bisected (a binary max-heap of intervals) until the summed error is below
-//     max(tol_abs, tol_rel·A)·πρ² or the sample budget is spent.
+//  3. Every interval carries an error estimate (the sum of its pieces' spread between arc models,
+//     contour_segment.hpp). The interval of largest error is bisected (a binary max-heap of
+//     intervals) until the summed error is below kContourErrGoal·max(tol_abs, tol_rel·A)·πρ² or
+//     the sample budget is spent.
 //  4. A caustic can slip between two samples that both see the same number of images. Each sample
-//     carries an estimate of its distance to the nearest caustic (the lens map of the midpoint of the
-//     nearest pair of roots that are about to merge or have just merged: the two spurious roots
-//     outside a caustic, an opposite-parity image pair inside); an interval whose chord is longer than
-//     that distance is flagged and bisected first, whatever its area error.
+//     carries a rough estimate of its distance to the nearest caustic (its roots projected onto
+//     the critical curve and mapped back, caustic_distance with thorough = false); an interval
+//     whose chord is longer than that distance is flagged and bisected first, whatever its error.
+//  5. Next to a critical curve the polynomial roots lose half their digits and binary_images can
+//     reject a real image pair; recover_critical_pair Newton-polishes the rejected pair and keeps it
+//     when both converge to distinct opposite-parity solutions.
 // Work bound: at most max_samples root solves (≤ kContourMaxSamples), each a warm-started Aberth
-// iteration on the degree-5 polynomial (≤ 100 sweeps) plus ≤ 4 Newton polishing steps per image.
+// iteration on the degree-5 polynomial (≤ 100 sweeps) plus ≤ 4 Newton polishing steps per image
+// (≤ 12 more for a recovered pair).
 #pragma once
 #include <cmath>
 

@@ -8,11 +8,13 @@
 //   D_P = Im(ū_a u_b)/12                                  (parabola through the tangents,
 //                                                          Bozza 2010's "parabolic correction")
 //   D_H = Im(ū_a Δ)/10 + Im(Δ̄ u_b)/10 − Im(ū_a u_b)/60   (cubic Hermite interpolant, Δ = z_b − z_a)
-// Both are exact for a parabolic arc; D_H is exact for cubics. D_H is used as the value and
-// |D_H − D_P| (the size of the cubic content) as a conservative error estimate: it vanishes as h⁴
-// per piece where the curve is smooth and stays large where the samples, tangents and chord are
-// inconsistent (a wrong image match, a critical-curve crossing in between), which is what drives
-// the adaptive refinement to those places.
+//   D_B = Im(Δ̄ u_b)·Im(ū_a Δ) / (3 Im(ū_a u_b))          (parabola fixed by the tangent
+//                                                          directions alone, see piece_area)
+// All are exact for a parabolic arc; D_H is exact for cubics. D_H is used as the value and
+// max(|D_H − D_P|, |D_H − D_B|) as a conservative error estimate: it vanishes as h⁴ per piece where
+// the curve is smooth and stays large where the samples, tangents and chord are inconsistent (a
+// wrong image match, a critical-curve crossing in between, a parameter speed that varies wildly),
+// which is what drives the adaptive refinement to those places.
 #pragma once
 #include <cmath>
 
