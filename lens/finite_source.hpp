@@ -48,7 +48,7 @@ struct FiniteSourceOptions {
 enum FiniteMagStatus : int {
   kFiniteOk = 0,           // error estimate within tolerance
   kFiniteBudgetHit = 1,    // work budget spent; err may exceed the tolerance
-  kFiniteBadInput = 2,     // non-finite input or rho < 0; A is NaN
+  kFiniteBadInput = 2,     // non-finite input, rho < 0 or a degenerate lens (s or q <= 0); A is NaN
 };
 
 struct FiniteMagResult {
@@ -145,7 +145,9 @@ LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, 
 LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta, double rho,
                                               const FiniteSourceOptions& opt, FiniteSourceWorkspace* ws) {
   FiniteMagResult out{0.0, 0.0, kFiniteOk};
-  if (!(rho >= 0.0) || !(fabs(zeta.re) < 1e300) || !(fabs(zeta.im) < 1e300) || !(rho < 1e300)) {
+  const bool lens_ok = lens.m1 > 0.0 && lens.m2 > 0.0 && fabs(lens.z1) < 1e300 && fabs(lens.z2) < 1e300 &&
+                       lens.z1 != lens.z2;
+  if (!lens_ok || !(rho >= 0.0) || !(fabs(zeta.re) < 1e300) || !(fabs(zeta.im) < 1e300) || !(rho < 1e300)) {
     out.A = NAN;
     out.err = NAN;
     out.status = kFiniteBadInput;

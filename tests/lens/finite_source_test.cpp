@@ -171,6 +171,8 @@ TEST(FiniteSource, BudgetHitIsReported) {
   // Bad input is reported, not computed.
   EXPECT_EQ(binary_finite_mag(L, cplx(NAN, 0.0), 0.01, opt, ws.get()).status, kFiniteBadInput);
   EXPECT_EQ(binary_finite_mag(L, cplx(0.1, 0.0), -1.0, opt, ws.get()).status, kFiniteBadInput);
+  EXPECT_EQ(binary_finite_mag(make_binary_lens(NAN, 0.1), cplx(0.1, 0.0), 0.01, opt, ws.get()).status, kFiniteBadInput);
+  EXPECT_EQ(binary_finite_mag(make_binary_lens(1.0, 0.0), cplx(0.1, 0.0), 0.01, opt, ws.get()).status, kFiniteBadInput);
 }
 
 }  // namespace
