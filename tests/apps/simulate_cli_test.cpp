@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -15,6 +16,8 @@
 #include <thread>
 
 #include "io/dataset.hpp"
+#include "lens/priors.hpp"
+#include "lens/realization.hpp"
 
 namespace fs = std::filesystem;
 using namespace lensflow::io;
@@ -82,6 +85,39 @@ TEST_F(SimulateCli, WritesShardsReadableByReaderAndH5py) {
                          "and f['theta_raw'].shape[1]==7 for f in fs) and (fs[0]['mag'][:]>0).all(); "
                          "sys.exit(0 if ok else 1)\"";
   EXPECT_EQ(std::system(py.c_str()), 0) << py;
+}
+
+TEST_F(SimulateCli, ReaderFeedsTheRealizationLikeTheTrainingLoader) {
+  const auto dir = fresh_dir("loader");
+  ASSERT_EQ(run("--out " + dir.string() + " --n-events 40 --events-per-shard 40" + kFast).rc, 0);
+  DatasetReader ds(dir.string());
+  ASSERT_GT(ds.size(), 1u);
+  lensflow::lens::RealizationConfig cfg;
+  cfg.n_seq = ds.n_t();
+  cfg.n_win = ds.n_t() / 2;
+  cfg.dt = ds.settings().dt;
+  const std::size_t B = ds.size();
+  std::vector<std::size_t> rows(B);
+  std::vector<lensflow::lens::EventParams> ev(B);
+  std::vector<std::uint64_t> ids(B);
+  for (std::size_t i = 0; i < B; ++i) {
+    rows[i] = i;
+    const double* r = ds.theta_raw(i);
+    ev[i] = {r[0], r[1], r[2], r[3], r[4], r[5], r[6]};
+    ids[i] = std::uint64_t(ds.event_index(i));
+  }
+  std::vector<float> mag(B * ds.n_t()), x(B * cfg.n_win), th(B * lensflow::lens::kThetaDim);
+  std::vector<double> raw(B * lensflow::lens::kThetaDim);
+  ds.read_mag_rows(rows.data(), B, mag.data());
+  lensflow::lens::realize_batch_host(cfg, mag.data(), ev.data(), ids.data(), B, 1, 0, x.data(), th.data(), raw.data());
+  for (float v : x) ASSERT_TRUE(std::isfinite(v));
+  for (std::size_t i = 0; i < B; ++i) {
+    EXPECT_TRUE(lensflow::lens::in_support(cfg.prior, &raw[i * lensflow::lens::kThetaDim])) << i;
+    // The stored parameters are prior draw event_index of the seed.
+    const auto d = lensflow::lens::sample_event(cfg.prior, 7, ids[i]);
+    EXPECT_EQ(ev[i].q, d.q);
+    EXPECT_EQ(ev[i].tE, d.tE);
+  }
 }
 
 TEST_F(SimulateCli, IndependentShardJobsGiveTheSameDataset) {
