@@ -9,12 +9,12 @@
 // Host calls take host pointers and use n_threads worker threads (0 = all cores); finite-source
 // work is load-balanced dynamically (a point on a caustic costs far more than one far from it).
 // Device calls take device pointers and a cudaStream_t passed as void* (nullptr = default stream);
-// they are asynchronous with respect to the host, like any kernel launch. They throw
-// std::runtime_error when the library was built without CUDA or no device is present.
+// the results are ready when the stream is (the computation itself is asynchronous).
 //
-// Inputs are validated before any work: a non-finite value, s <= 0, q <= 0, rho < 0, tE <= 0
-// throws std::invalid_argument naming the index and the field. Device calls validate on the host
-// after copying the parameters back (one extra transfer) — see point_mag_device.
+// Inputs are validated before any work: a non-finite value, s <= 0, q <= 0, rho < 0, tE <= 0 or a
+// null pointer throws std::invalid_argument naming the field and the index. Device calls validate
+// in a first kernel and read one word back, i.e. they synchronize the stream once before
+// launching the computation; without CUDA or without a device they throw std::runtime_error.
 #pragma once
 #include <cstddef>
 
