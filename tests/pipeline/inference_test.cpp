@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "nn/checkpoint.hpp"
 #include "pipeline/trainer.hpp"
 #include "synthetic_source.hpp"
 
@@ -158,4 +159,21 @@ TEST(ThetaMarginals, PriorDensitiesIntegrateToOne) {
     for (int i = 0; i < n; ++i) sum += s.prior_pdf(s.lo + (i + 0.5) * (s.hi - s.lo) / n);
     EXPECT_NEAR(sum * (s.hi - s.lo) / n, 1.0, 1e-6) << s.name;
   }
+}
+
+// CUDA twin: the same checkpoint on the GPU draws the same samples (same counters; normals agree to
+// the rounding of the device's log/cos, amplified a little by the flow's inverse).
+TEST_F(TrainedTiny, CudaSamplesMatchCpu) {
+  if (!ad::cuda_available()) GTEST_SKIP() << "built without CUDA or no CUDA device visible";
+  nn::PosteriorModel gpu(model().config());
+  nn::load_checkpoint(trainer_->checkpoint_path(), gpu);
+  gpu.to(ad::Device::CUDA);
+  std::vector<float> x, th;
+  three_events(x, th);
+  SamplingOptions o;
+  o.n_samples = 100;
+  const auto c = sample_posterior(model(), x.data(), 3, identity(), {}, o);
+  const auto g = sample_posterior(gpu, x.data(), 3, identity(), {}, o);
+  for (size_t i = 0; i < c.theta.size(); ++i) ASSERT_NEAR(g.theta[i], c.theta[i], 5e-3) << i;
+  for (size_t i = 0; i < c.log_q.size(); ++i) ASSERT_NEAR(g.log_q[i], c.log_q[i], 5e-3) << i;
 }

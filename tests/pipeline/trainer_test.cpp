@@ -119,3 +119,20 @@ TEST(Trainer, RefusesSourcesThatDoNotFitTheModel) {
   EXPECT_THROW(Trainer(tiny(), wrong, nullptr, small_options(1), fresh_dir("bad")),
                std::invalid_argument);
 }
+
+// CUDA twin: the same run on the GPU follows the CPU loss trajectory (float32 round-off only; the
+// first steps agree closely, later ones drift slowly as Adam amplifies rounding).
+TEST(Trainer, CudaFollowsTheCpuTrajectory) {
+  if (!ad::cuda_available()) GTEST_SKIP() << "built without CUDA or no CUDA device visible";
+  SyntheticSource train(160, L, 3), val(64, L, 4);
+  const std::string a = fresh_dir("cpu"), b = fresh_dir("cuda");
+  TrainerOptions o = small_options(1);
+  const TrainOutcome cpu = Trainer(tiny(), train, &val, o, a).run();
+  o.device = ad::Device::CUDA;
+  const TrainOutcome gpu = Trainer(tiny(), train, &val, o, b).run();
+  ASSERT_EQ(cpu.step_losses.size(), gpu.step_losses.size());
+  for (size_t i = 0; i < cpu.step_losses.size(); ++i)
+    EXPECT_NEAR(gpu.step_losses[i], cpu.step_losses[i], 1e-3 * (1.0 + std::fabs(cpu.step_losses[i]))) << i;
+  EXPECT_NEAR(gpu.history[0].val_nll, cpu.history[0].val_nll, 1e-2);
+  std::system(("rm -rf " + a + " " + b).c_str());
+}
