@@ -1,9 +1,13 @@
 // bench_train_bench — training step time, projected epoch time, posterior samples per second and
-// peak host memory of the posterior model (SPEC §7), on random inputs of the real shapes
+// peak host (and device) memory of the posterior model (SPEC §7), on random inputs of the real shapes
 // (7,200-point light curves, 8 parameters).
 //
-//   bench_train_bench [--config small|paper] [--batch B] [--steps N] [--device cpu|cuda]
+//   bench_train_bench [--config small|paper] [--batch B] [--steps N] [--device auto|cpu|cuda]
 //                     [--threads T] [--obs O] [--samples S] [--train-events N]
+//
+// Defaults: on a GPU (device auto finds one) the paper network at batch 512 and 100 observations
+// × 1000 samples; on the CPU the small network at batch 32 and 16 × 1000. Prints "RESULT name value
+// unit" lines for bench/run_cpu.sh and bench/run_device.sh.
 //
 // Epoch projection: steps per epoch = train_events / batch (default 276,461, the paper's training
 // set) times the measured step time (realization excluded: it overlaps on the loader thread).
@@ -19,6 +23,7 @@
 #include <vector>
 
 #include "autodiff/ops.hpp"
+#include "kernels/device.hpp"
 #include "kernels/thread_pool.hpp"
 #include "nn/adam.hpp"
 #include "nn/grad_clip.hpp"
@@ -37,8 +42,8 @@ double peak_rss_mib() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string config = "small", device = "cpu";
-  int64_t batch = 32, steps = 5, obs = 16, samples = 1000, train_events = 276461;
+  std::string config, device = "auto";
+  int64_t batch = 0, steps = 5, obs = 0, samples = 1000, train_events = 276461;
   int threads = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -56,11 +61,16 @@ int main(int argc, char** argv) {
     }
   }
   kernels::set_num_threads(threads);
+  if (device == "auto") device = ad::cuda_available() ? "cuda" : "cpu";
   const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
   if (dev == ad::Device::CUDA && !ad::cuda_available()) {
     std::printf("no CUDA device: skipping\n");
     return 0;
   }
+  const bool gpu = dev == ad::Device::CUDA;
+  if (config.empty()) config = gpu ? "paper" : "small";
+  if (batch <= 0) batch = gpu ? 512 : 32;
+  if (obs <= 0) obs = gpu ? 100 : 16;
   const auto cfg = pipeline::named_model_config(config);
   nn::PosteriorModel model(cfg);
   model.to(dev);
@@ -90,6 +100,9 @@ int main(int argc, char** argv) {
   std::printf("training step: %.4f s (%.1f light curves/s), loss %.3f\n", step_s, double(batch) / step_s, last);
   std::printf("projected epoch (%lld events, %lld steps): %.1f min\n", static_cast<long long>(train_events),
               static_cast<long long>(per_epoch), step_s * double(per_epoch) / 60.0);
+  const std::string tag = config + "_b" + std::to_string(batch) + "_" + device;
+  std::printf("RESULT train_step_%s %.4f s\n", tag.c_str(), step_s);
+  std::printf("RESULT train_epoch_projected_%s %.1f min\n", tag.c_str(), step_s * double(per_epoch) / 60.0);
 
   ad::NoGradGuard ng;
   const ad::Tensor xo = ad::mul(ad::randn({obs, L, 1}, gen, dev), 0.01);
@@ -100,5 +113,13 @@ int main(int argc, char** argv) {
   std::printf("posterior sampling: %lld obs x %lld samples in %.3f s = %.0f samples/s (featurizer included)\n",
               static_cast<long long>(obs), static_cast<long long>(samples), ss, double(obs * samples) / ss);
   std::printf("peak host memory (RSS): %.0f MiB\n", peak_rss_mib());
+  std::printf("RESULT posterior_samples_per_s_%s_%s %.0f samples/s\n", config.c_str(), device.c_str(),
+              double(obs * samples) / ss);
+  std::printf("RESULT train_bench_peak_rss_%s %.0f MiB\n", tag.c_str(), peak_rss_mib());
+  if (gpu) {  // the pool's high-water mark over training and sampling
+    const double mib = double(kernels::device_pool_stats().peak) / (1024.0 * 1024.0);
+    std::printf("peak device memory (pool): %.0f MiB\n", mib);
+    std::printf("RESULT train_bench_peak_gpu_%s %.0f MiB\n", tag.c_str(), mib);
+  }
   return smp.numel() == obs * samples * D ? 0 : 1;
 }
