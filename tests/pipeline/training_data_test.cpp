@@ -1,0 +1,71 @@
+// The realized training data and the run setup file: a sample depends only on (position, epoch)
+// — not on the batch it is realized in —, epochs differ, θ comes back standardized with the
+// prior's moments, and the setup file round-trips (and is refused when foreign).
+#include "pipeline/training_data.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "../apps/cli_util.hpp"
+#include "io/h5file.hpp"
+
+using namespace lensflow;
+using namespace lensflow::pipeline;
+
+TEST(RealizedDataset, SamplesDependOnlyOnPositionAndEpoch) {
+  const std::string dir = lensflow::testing::scratch_dir("realized");
+  lensflow::testing::write_tiny_dataset(dir, 6, 2);
+  const io::DatasetReader data(dir);
+  RealizedDataset src(data, {0, 1, 2, 3, 4, 5}, realization_for(data), 7, 2);
+  ASSERT_EQ(src.length(), 7200);
+  ASSERT_EQ(src.dim(), 8);
+  const int64_t pair[2] = {3, 1}, one[1] = {1};
+  std::vector<float> x2(2 * 7200), t2(16), x1(7200), t1(8), x1e(7200), t1e(8);
+  std::vector<double> phys(8);
+  src.realize(pair, 2, 0, x2.data(), t2.data());
+  src.realize_full(one, 1, 0, x1.data(), t1.data(), phys.data(), nullptr);
+  for (int j = 0; j < 7200; ++j) ASSERT_EQ(x1[j], x2[7200 + j]) << j;
+  for (int d = 0; d < 8; ++d) EXPECT_EQ(t1[d], t2[8 + d]);
+  // Standardized θ = (θ − mean)/std with the prior's analytic moments; s and q are the event's.
+  const auto st = lens::theta_standardization(lens::PriorBox{});
+  for (int d = 0; d < 8; ++d) EXPECT_NEAR(t1[d], (phys[d] - st.mean[d]) / st.std[d], 1e-5) << d;
+  EXPECT_NEAR(phys[0], std::log10(data.theta_raw(1)[0]), 1e-12);
+  EXPECT_NEAR(phys[1], std::log10(data.theta_raw(1)[1]), 1e-12);
+  // Another epoch: another window / noise.
+  src.realize(one, 1, 1, x1e.data(), t1e.data());
+  EXPECT_NE(x1e, x1);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(RunSetup, RoundTripsAndRefusesForeignFiles) {
+  const std::string dir = lensflow::testing::scratch_dir("setup");
+  RunSetup s;
+  s.realization.prior.q_min = 1e-4;
+  s.realization.snr_max = 100.0;
+  s.seed = 42;
+  s.split.test_fraction = 0.2;
+  s.dataset = "/some/where";
+  write_run_setup(dir + "/setup.h5", s);
+  EXPECT_EQ(run_setup_path_for(dir + "/checkpoint.h5"), dir + "/setup.h5");
+  const RunSetup r = read_run_setup(dir + "/setup.h5");
+  EXPECT_EQ(r.realization.prior.q_min, 1e-4);
+  EXPECT_EQ(r.realization.snr_max, 100.0);
+  EXPECT_EQ(r.seed, 42u);
+  EXPECT_EQ(r.split.test_fraction, 0.2);
+  EXPECT_EQ(r.dataset, "/some/where");
+  EXPECT_EQ(prior_to_attr(prior_from_attr(prior_to_attr(s.realization.prior))), prior_to_attr(s.realization.prior));
+  EXPECT_THROW(prior_from_attr({1.0, 2.0}), std::runtime_error);
+  {
+    io::H5Writer w(dir + "/foreign.h5");
+    w.attr("/", "format", std::string("something-else"));
+    w.commit();
+  }
+  try {
+    read_run_setup(dir + "/foreign.h5");
+    FAIL() << "foreign file accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("foreign.h5"), std::string::npos) << e.what();
+  }
+  std::system(("rm -rf " + dir).c_str());
+}
