@@ -12,6 +12,8 @@ if [ ! -d "$BUILD_DIR/bench" ]; then
   echo "no $BUILD_DIR/bench: build first (bash scripts/build.sh)" >&2
   exit 1
 fi
+# The CPU reference (PyPI package VBMicrolensing); the benchmarks report its absence and go on.
+python3 -c "import VBMicrolensing" 2>/dev/null || python3 -m pip install -q VBMicrolensing || true
 echo "lensflow CPU benchmarks $(date -u +%F' '%T) on $(nproc) cores: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 failed=0
 for exe in "$BUILD_DIR"/bench/bench_*; do
