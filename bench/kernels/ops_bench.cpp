@@ -7,7 +7,6 @@
 // bench/torch_ref.py on the same device and shapes and prints lensflow/PyTorch time ratios.
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "autodiff/ops.hpp"
+#include "bench/bench_util.hpp"
 #include "kernels/device.hpp"
 #include "kernels/thread_pool.hpp"
 #include "nn/featurizer.hpp"
@@ -42,20 +42,7 @@ void sync(Device d) {
 // Best (minimum) milliseconds of f over repeats (at least 3, until min_seconds): the least
 // disturbed run on a shared machine.
 double time_ms(const Options& o, const std::function<void()>& f) {
-  f();  // warm-up (allocations, pool)
-  sync(o.device);
-  std::vector<double> ms;
-  const auto start = std::chrono::steady_clock::now();
-  while (ms.size() < 3 ||
-         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
-             o.min_seconds) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    sync(o.device);
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
-                     .count());
-    if (ms.size() >= 200) break;
-  }
+  const std::vector<double> ms = lensflow::bench_util::sample_ms(o.min_seconds, 200, f, [&] { sync(o.device); });
   return *std::min_element(ms.begin(), ms.end());
 }
 
@@ -134,13 +121,7 @@ int main(int argc, char** argv) {
   bool device_given = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "missing value after %s\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = [&]() -> std::string { return lensflow::bench_util::option_value(argc, argv, i); };
     if (a == "--device") {
       const std::string d = next();
       o.device = d == "cuda" ? Device::CUDA : Device::CPU;

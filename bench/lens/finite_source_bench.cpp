@@ -21,21 +21,17 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "lens/finite_source.hpp"
 #include "lens/trajectory.hpp"
 
 using namespace lensflow::lens;
+using lensflow::bench_util::json_field;
+using lensflow::bench_util::seconds_since;
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-std::string source_dir() {
-  std::string f = __FILE__;
-  return f.substr(0, f.rfind('/'));
-}
+const std::string kSourceDir = lensflow::bench_util::dir_of(__FILE__);
 
 struct Row {
   double s, q, y1, y2, rho, A_ref, dcaus;
@@ -61,12 +57,6 @@ std::vector<Row> read_reference(const std::string& path) {
   return rows;
 }
 
-double json_field(const std::string& text, const std::string& key) {
-  const auto k = text.find("\"" + key + "\"");
-  if (k == std::string::npos) return -1.0;
-  return std::atof(text.c_str() + text.find(':', k) + 1);
-}
-
 // Runs the Python reference on a CSV it writes first; returns its JSON line ("" on failure).
 std::string run_vbm(const std::string& mode, const std::string& csv_text, const std::string& args) {
   const std::string in = "/tmp/lensflow_fs_bench_" + mode + ".csv", out = "/tmp/lensflow_fs_bench_" + mode + ".json";
@@ -74,17 +64,9 @@ std::string run_vbm(const std::string& mode, const std::string& csv_text, const 
     std::ofstream f(in);
     f << csv_text;
   }
-  const std::string cmd =
-      "python3 '" + source_dir() + "/vbm_finite_reference.py' " + mode + " " + in + " " + args + " > " + out;
-  const int rc = std::system(cmd.c_str());
-  std::ifstream r(out);
-  std::string text((std::istreambuf_iterator<char>(r)), std::istreambuf_iterator<char>());
+  const std::string text = lensflow::bench_util::run_reference(
+      "python3 '" + kSourceDir + "/vbm_finite_reference.py' " + mode + " " + in + " " + args, out);
   std::remove(in.c_str());
-  std::remove(out.c_str());
-  if (rc != 0) {
-    std::printf("  VBMicrolensing reference unavailable: %s\n", text.c_str());
-    return "";
-  }
   return text;
 }
 
@@ -132,7 +114,7 @@ int main(int argc, char** argv) {
   char tol_arg[64];
   std::snprintf(tol_arg, sizeof tol_arg, "--tol %g", tol);
   std::printf("lensflow finite-source benchmark (one core, Tol = RelTol = %g)\n", tol);
-  const auto all = read_reference(source_dir() + "/../../tests/data/binary_uniform.csv");
+  const auto all = read_reference(kSourceDir + "/../../tests/data/binary_uniform.csv");
   std::vector<Row> cls[3];
   const char* names[3] = {"far", "near", "crossing"};
   for (const Row& r : all) {

@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "lens/lensflow_lens.hpp"
 #include "lens/likelihood.hpp"
 #include "lens/priors.hpp"
@@ -43,6 +44,7 @@
 
 using namespace lensflow;
 using Clock = std::chrono::steady_clock;
+using lensflow::bench_util::seconds_since;
 
 namespace {
 
@@ -52,8 +54,6 @@ const double kClose[D] = {-0.1923, -2.0252, 299.8524, 0.0505, 26.0027, 1.2993, -
 const double kWide[D] = {0.2301, -1.9761, 299.5919, 0.0403, 26.1054, 1.3020, -2.3421, 0.1214};
 constexpr double kInflate = 1.3;  // proposal covariance = kInflate² × Laplace covariance
 const double kTableSigma[D] = {0.0035, 0.015, 0.26, 0.0003, 0.006, 0.0008, 0.05, 0.0003};
-
-double secs(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 struct Args {
   double snr = 100.0;
@@ -67,13 +67,7 @@ Args parse(int argc, char** argv) {
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
-    auto val = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "missing value for %s\n", k.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto val = [&] { return lensflow::bench_util::option_value(argc, argv, i); };
     if (k == "--snr") a.snr = std::atof(val());
     else if (k == "--threads") a.threads = std::atoi(val());
     else if (k == "--mcmc-steps") a.mcmc_steps = std::strtoul(val(), nullptr, 10);
@@ -324,7 +318,7 @@ int main(int argc, char** argv) {
         lens::log_likelihood_device(obs, th.data(), a.n_theta, lo, ll.data());
       else
         lens::log_likelihood_host(obs, th.data(), a.n_theta, lo, ll.data());
-      const double s = secs(t0);
+      const double s = seconds_since(t0);
       std::printf("likelihood %-30s %-13s: %8.2f evals/s  (%.3g s per θ, %.3g points/s)\n", name,
                   finite ? "finite source" : "point source", a.n_theta / s, s / a.n_theta,
                   a.n_theta * n_t / s);
@@ -337,7 +331,7 @@ int main(int argc, char** argv) {
       for (std::size_t k = 0; k < a.n_theta; ++k) ev[k] = lens::event_from_theta(&th[k * D]);
       const auto t0 = Clock::now();
       lens::lightcurves_host(ev.data(), a.n_theta, t.data(), n_t, true, fso, ours.data(), nullptr, 1);
-      const double ours_1t = secs(t0) / a.n_theta;
+      const double ours_1t = seconds_since(t0) / a.n_theta;
       double vbm_s, max_rel;
       vbm_reference(th, a.n_theta, t, ours, fso.tol_rel, vbm_s, max_rel);
       if (vbm_s > 0) {
@@ -377,7 +371,7 @@ int main(int argc, char** argv) {
   eo.seed = 11;
   auto t_mcmc = Clock::now();
   const nn::EnsembleResult mc = nn::run_ensemble_mcmc(logpost, init.data(), D, eo);
-  const double mcmc_s = secs(t_mcmc);
+  const double mcmc_s = seconds_since(t_mcmc);
   std::size_t in_mode[2] = {0, 0};
   double best_lp[2] = {-INFINITY, -INFINITY};
   std::vector<double> best_th[2];
@@ -439,7 +433,7 @@ int main(int argc, char** argv) {
     for (std::size_t d = 0; d < D; ++d) std::printf(" %.3g", std::sqrt(lap_cov[d * D + d]) / kInflate);
     std::printf("\n");
   }
-  std::printf("  laplace proposals: %zu likelihood calls in %.1f s\n", laplace_evals, secs(t_laplace));
+  std::printf("  laplace proposals: %zu likelihood calls in %.1f s\n", laplace_evals, seconds_since(t_laplace));
   if (comps.empty()) {
     std::printf("is: no mode has enough MCMC samples to build a proposal\n");
     return 0;

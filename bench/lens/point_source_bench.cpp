@@ -7,7 +7,6 @@
 //   3. the ratio VBMicrolensing/lensflow per core (> 1: lensflow faster).
 // Prints "RESULT name value unit" lines (collected by bench/run_cpu.sh). --no-vbm skips step 3.
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -16,42 +15,16 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "lens/lensflow_lens.hpp"
 
 using namespace lensflow::lens;
+using lensflow::bench_util::best_time;
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-// Best of `repeat` wall times of f().
-template <class F>
-double best_time(int repeat, const F& f) {
-  double best = 1e300;
-  for (int r = 0; r < repeat; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    best = std::min(best, seconds_since(t0));
-  }
-  return best;
-}
-
 double log_uniform(std::mt19937_64& rng, double lo, double hi) {
   return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
-}
-
-// Reads the "point_us" field of the JSON line printed by vbm_reference.py (-1 when absent).
-double json_field(const std::string& text, const std::string& key) {
-  const auto k = text.find("\"" + key + "\"");
-  if (k == std::string::npos) return -1.0;
-  return std::atof(text.c_str() + text.find(':', k) + 1);
-}
-
-std::string script_dir() {
-  std::string f = __FILE__;
-  return f.substr(0, f.rfind('/'));
 }
 
 // Times VBMicrolensing on the given points; returns its per-call µs (or -1).
@@ -65,18 +38,12 @@ double vbm_time(const std::vector<double>& s, const std::vector<double>& q, cons
     f << "s,q,y1,y2\n";
     for (std::size_t i = 0; i < s.size(); ++i) f << s[i] << ',' << q[i] << ',' << y1[i] << ',' << y2[i] << '\n';
   }
-  const std::string cmd = "python3 '" + script_dir() + "/vbm_reference.py' point " + pts + " > " + out;
-  const int rc = std::system(cmd.c_str());
-  std::ifstream in(out);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string text = lensflow::bench_util::run_reference(
+      "python3 '" + lensflow::bench_util::dir_of(__FILE__) + "/vbm_reference.py' point " + pts, out);
   std::remove(pts.c_str());
-  std::remove(out.c_str());
-  if (rc != 0) {
-    std::printf("  VBMicrolensing reference unavailable: %s\n", text.c_str());
-    return -1.0;
-  }
+  if (text.empty()) return -1.0;
   std::printf("  VBMicrolensing (%s): %s", tag.c_str(), text.c_str());
-  return json_field(text, "point_us");
+  return lensflow::bench_util::json_field(text, "point_us");
 }
 
 }  // namespace

@@ -13,7 +13,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -23,6 +22,7 @@
 #include <vector>
 
 #include "autodiff/ops.hpp"
+#include "bench/bench_util.hpp"
 #include "kernels/device.hpp"
 #include "kernels/thread_pool.hpp"
 #include "nn/adam.hpp"
@@ -54,23 +54,9 @@ void sync(Device d) {
   if (d == Device::CUDA) kernels::device_synchronize();
 }
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
 // Median milliseconds of f (at least 3 repeats, until min_seconds), after one warm-up call.
 double time_ms(const Options& o, const std::function<void()>& f) {
-  f();
-  sync(o.device);
-  std::vector<double> ms;
-  const auto start = std::chrono::steady_clock::now();
-  while (ms.size() < 3 || seconds_since(start) < o.min_seconds) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    sync(o.device);
-    ms.push_back(seconds_since(t0) * 1e3);
-    if (ms.size() >= 100) break;
-  }
+  std::vector<double> ms = lensflow::bench_util::sample_ms(o.min_seconds, 100, f, [&] { sync(o.device); });
   std::sort(ms.begin(), ms.end());
   return ms[ms.size() / 2];
 }
@@ -137,13 +123,7 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = [&]() -> std::string { return lensflow::bench_util::option_value(argc, argv, i); };
     if (a == "--device") o.device = next() == "cuda" ? Device::CUDA : Device::CPU;
     else if (a == "--batch") o.batch = std::stoll(next());
     else if (a == "--flow-batch") o.flow_batch = std::stoll(next());

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.hpp"
 #include "lens/lensflow_lens.hpp"
 #include "lens/pspl_cut.hpp"
 #include "lens/simulator.hpp"
@@ -46,13 +47,7 @@ int main(int argc, char** argv) {
   std::string device = cuda_device_available() ? "cuda" : "cpu";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        std::fprintf(stderr, "%s needs a value\n", a.c_str());
-        std::exit(2);
-      }
-      return argv[++i];
-    };
+    auto next = [&] { return lensflow::bench_util::option_value(argc, argv, i); };
     if (a == "--speed-events") speed_events = std::strtoull(next(), nullptr, 10), speed_set = true;
     else if (a == "--acc-events") acc_events = std::strtoull(next(), nullptr, 10);
     else if (a == "--acc-finite-source") acc_point = false;
