@@ -24,6 +24,25 @@ inline Tensor rand_leaf(const Shape& shape, Generator& gen, double lo = -1.0, do
   return t;
 }
 
+// The finite-difference core shared with tests/nn/module_gradcheck.hpp: compares `analytic`
+// (the gradient of loss() with respect to the F64 CPU tensor t) with central differences of step
+// h at elements 0, stride, 2·stride, ... Tolerance: |analytic - numeric| <= tol * (1 + |numeric|).
+// where(i) names element i in a failure message. Call it under ASSERT_NO_FATAL_FAILURE.
+inline void check_elements(Tensor& t, const std::vector<double>& analytic, const std::function<double()>& loss,
+                           int64_t stride, double h, double tol, const std::function<std::string(int64_t)>& where) {
+  double* x = t.data<double>();
+  for (int64_t i = 0; i < t.numel(); i += stride) {
+    const double x0 = x[i];
+    x[i] = x0 + h;
+    const double lp = loss();
+    x[i] = x0 - h;
+    const double lm = loss();
+    x[i] = x0;
+    const double numeric = (lp - lm) / (2 * h);
+    ASSERT_NEAR(analytic[size_t(i)], numeric, tol * (1 + std::fabs(numeric))) << where(i);
+  }
+}
+
 // Checks d L / d input for every element of every input that requires grad.
 // Tolerance: |analytic - numeric| <= tol * (1 + |numeric|).
 inline void gradcheck(const std::string& name, const Fn& f, std::vector<Tensor> inputs,
@@ -47,19 +66,9 @@ inline void gradcheck(const std::string& name, const Fn& f, std::vector<Tensor> 
     if (!t.defined() || !t.requires_grad()) continue;
     ASSERT_TRUE(t.grad().defined()) << name << ": no gradient for input " << k;
     ASSERT_EQ(t.grad().shape(), t.shape()) << name;
-    const std::vector<double> analytic = t.grad().to_f64();
-    double* x = t.data<double>();
-    for (int64_t i = 0; i < t.numel(); ++i) {
-      const double x0 = x[i];
-      x[i] = x0 + h;
-      const double lp = loss_value();
-      x[i] = x0 - h;
-      const double lm = loss_value();
-      x[i] = x0;
-      const double numeric = (lp - lm) / (2 * h);
-      ASSERT_NEAR(analytic[size_t(i)], numeric, tol * (1 + std::fabs(numeric)))
-          << name << ": input " << k << " element " << i;
-    }
+    ASSERT_NO_FATAL_FAILURE(check_elements(t, t.grad().to_f64(), loss_value, 1, h, tol, [&](int64_t i) {
+      return name + ": input " + std::to_string(k) + " element " + std::to_string(i);
+    }));
   }
 }
 

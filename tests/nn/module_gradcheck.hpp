@@ -13,6 +13,7 @@
 
 #include "autodiff/ops.hpp"
 #include "nn/module.hpp"
+#include "tests/autodiff/gradcheck.hpp"
 
 namespace lensflow::nn::testing {
 
@@ -25,7 +26,8 @@ inline ad::Tensor f64_leaf(const ad::Shape& shape, ad::Generator& gen, double lo
   return t;
 }
 
-// Checks up to `per_tensor` evenly spread elements of every tensor in `wrt` (all when smaller).
+// Checks up to `per_tensor` evenly spread elements of every tensor in `wrt` (all when smaller),
+// with the central-difference core of tests/autodiff/gradcheck.hpp.
 // Tolerance |analytic - numeric| <= tol * (1 + |numeric|).
 inline void check_gradients(const std::string& what, const std::function<ad::Tensor()>& f,
                             const NamedTensors& wrt, int64_t per_tensor = 24, double h = 1e-6,
@@ -48,21 +50,11 @@ inline void check_gradients(const std::string& what, const std::function<ad::Ten
   ad::backward(ad::sum(f() * R));
   for (auto [name, t] : wrt) {
     ASSERT_TRUE(t.grad().defined()) << what << ": no gradient reached " << name;
-    const std::vector<double> analytic = t.grad().to_f64();
-    double* x = t.data<double>();
-    const int64_t n = t.numel();
-    const int64_t stride = std::max<int64_t>(1, n / per_tensor);
-    for (int64_t i = 0; i < n; i += stride) {
-      const double x0 = x[i];
-      x[i] = x0 + h;
-      const double lp = value();
-      x[i] = x0 - h;
-      const double lm = value();
-      x[i] = x0;
-      const double numeric = (lp - lm) / (2 * h);
-      ASSERT_NEAR(analytic[static_cast<size_t>(i)], numeric, tol * (1 + std::fabs(numeric)))
-          << what << ": d/d " << name << "[" << i << "]";
-    }
+    const int64_t stride = std::max<int64_t>(1, t.numel() / per_tensor);
+    const std::string label = what + ": d/d " + name + "[";  // (structured bindings cannot be captured in C++17)
+    ASSERT_NO_FATAL_FAILURE(ad::testing::check_elements(t, t.grad().to_f64(), value, stride, h, tol, [&](int64_t i) {
+      return label + std::to_string(i) + "]";
+    }));
   }
 }
 
