@@ -2,10 +2,9 @@
 // allocator (blocks are rounded to size classes and kept on free lists for reuse, so ops never
 // call cudaMalloc in steady state; on out-of-memory the cache is released and the call retried).
 #include <cstdio>
-#include <map>
 #include <mutex>
-#include <unordered_map>
 
+#include "kernels/caching_pool.hpp"
 #include "kernels/cuda_utils.cuh"
 #include "kernels/device.hpp"
 
@@ -35,26 +34,10 @@ cublasHandle_t cublas() {
 
 namespace {
 
-// Size classes: multiples of 512 B up to 1 MiB, then 8 steps per power of two (<= 12.5% waste).
-size_t size_class(size_t bytes) {
-  if (bytes <= (size_t(1) << 20)) return (bytes + 511) / 512 * 512;
-  size_t p = size_t(1) << 20;
-  while (p * 2 < bytes) p *= 2;
-  const size_t step = p / 8;
-  return (bytes + step - 1) / step * step;
-}
+constexpr size_t kQuantum = 512;  // size classes: multiples of 512 B up to 1 MiB
 
-struct Pool {
-  std::mutex m;
-  std::unordered_map<void*, size_t> live;     // pointer -> class size
-  std::multimap<size_t, void*> free_blocks;   // class size -> cached block
-  DevicePoolStats stats;
-
-  void release_cache() {
-    for (auto& [size, p] : free_blocks) cudaFree(p);
-    free_blocks.clear();
-    stats.cached = 0;
-  }
+struct Pool : detail::CachingPool<DevicePoolStats> {
+  void release_cache() { trim(0, [](void* p) { cudaFree(p); }); }
 };
 
 Pool& pool() {
@@ -88,16 +71,11 @@ void* device_stream() {
 
 void* device_alloc(size_t bytes) {
   if (!cuda_device_available()) throw std::runtime_error("device_alloc: no CUDA device available");
-  const size_t cls = size_class(bytes == 0 ? 1 : bytes);
+  const size_t cls = detail::size_class(bytes == 0 ? 1 : bytes, kQuantum);
   Pool& p = pool();
   std::lock_guard<std::mutex> lk(p.m);
-  void* ptr = nullptr;
-  auto it = p.free_blocks.find(cls);
-  if (it != p.free_blocks.end()) {
-    ptr = it->second;
-    p.free_blocks.erase(it);
-    p.stats.cached -= cls;
-  } else {
+  void* ptr = p.take_cached(cls);
+  if (!ptr) {
     cudaError_t e = cudaMalloc(&ptr, cls);
     if (e == cudaErrorMemoryAllocation) {
       cudaGetLastError();
@@ -109,9 +87,7 @@ void* device_alloc(size_t bytes) {
       cuda::throw_cuda(e, ("device_alloc of " + std::to_string(cls) + " bytes").c_str(), __FILE__,
                        __LINE__);
   }
-  p.live[ptr] = cls;
-  p.stats.in_use += cls;
-  if (p.stats.in_use > p.stats.peak) p.stats.peak = p.stats.in_use;
+  p.hand_out(ptr, cls);
   return ptr;
 }
 
@@ -119,13 +95,7 @@ void device_free(void* ptr) {
   if (!ptr) return;
   Pool& p = pool();
   std::lock_guard<std::mutex> lk(p.m);
-  auto it = p.live.find(ptr);
-  if (it == p.live.end()) return;  // not ours (already released)
-  const size_t cls = it->second;
-  p.live.erase(it);
-  p.stats.in_use -= cls;
-  p.free_blocks.emplace(cls, ptr);
-  p.stats.cached += cls;
+  p.take_back(ptr);  // false: not ours (already released)
 }
 
 DevicePoolStats device_pool_stats() {
