@@ -5,7 +5,7 @@
 //                  [--refine is|mcmc] [--seed S] [--threads T] [--batch B] [--max-events N]
 //                  [--nan error|interpolate] [--store-flux K] [--mcmc-steps N]
 //
-// Writes OUT.h5 (layout in notes/README_H7.md and below) and OUT_summary.csv (per event and
+// Writes OUT.h5 (layout in README.md, section lensflow-infer and below) and OUT_summary.csv (per event and
 // parameter: median, p16, p84, modes). The prior, the standardization and the realization come
 // from RUN_DIR/setup.h5, written by lensflow-train.
 //   /samples      float32 [E, N, 8]  physical θ (log10 s, log10 q, α deg, u0, t0 d, log10 tE,
