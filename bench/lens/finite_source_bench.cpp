@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "bench/bench_util.hpp"
+#include "bench/lens/spec_events.hpp"
 #include "lens/finite_source.hpp"
 #include "lens/trajectory.hpp"
 
@@ -169,26 +170,14 @@ int main(int argc, char** argv) {
 
   // 3. Light curves from the SPEC §4 priors.
   std::mt19937_64 rng(20261122);
-  auto log_uniform = [&](double lo, double hi) {
-    return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
-  };
+  lensflow::bench_util::SpecEvents draw(rng);
   const int n_ev = 20, n_t = 14400;
   std::vector<EventParams> ev(n_ev);
-  std::normal_distribution<double> ltE(1.15, 0.45);
   std::ostringstream evcsv;
   evcsv.precision(17);
   evcsv << "s,q,alpha_deg,u0,t0,tE,rho\n";
   for (auto& e : ev) {
-    e.s = log_uniform(0.2, 5.0);
-    e.q = log_uniform(1e-6, 1.0);
-    e.alpha_deg = std::uniform_real_distribution<double>(0.0, 360.0)(rng);
-    e.u0 = std::uniform_real_distribution<double>(0.0, 2.0)(rng);
-    e.t0 = 72.0;
-    double l;
-    do l = ltE(rng);
-    while (l < 0.0 || l > 2.0);
-    e.tE = std::pow(10.0, l);
-    e.rho = log_uniform(1e-4, 1e-2);
+    e = draw.next();
     evcsv << e.s << ',' << e.q << ',' << e.alpha_deg << ',' << e.u0 << ',' << e.t0 << ',' << e.tE << ',' << e.rho << '\n';
   }
   double worst = 0.0;

@@ -16,16 +16,14 @@
 #include <vector>
 
 #include "bench/bench_util.hpp"
+#include "bench/lens/spec_events.hpp"
 #include "lens/lensflow_lens.hpp"
 
 using namespace lensflow::lens;
 using lensflow::bench_util::best_time;
+using lensflow::bench_util::log_uniform;
 
 namespace {
-
-double log_uniform(std::mt19937_64& rng, double lo, double hi) {
-  return std::exp(std::uniform_real_distribution<double>(std::log(lo), std::log(hi))(rng));
-}
 
 // Times VBMicrolensing on the given points; returns its per-call µs (or -1).
 double vbm_time(const std::vector<double>& s, const std::vector<double>& q, const std::vector<double>& y1,
@@ -75,19 +73,8 @@ int main(int argc, char** argv) {
   // 2. Light curves, SPEC §4 priors (point source), 14,400 epochs.
   const std::size_t n_ev = 24, n_t = 14400;
   std::vector<EventParams> ev(n_ev);
-  std::normal_distribution<double> ltE(1.15, 0.45);
-  for (auto& e : ev) {
-    e.s = log_uniform(rng, 0.2, 5.0);
-    e.q = log_uniform(rng, 1e-6, 1.0);
-    e.alpha_deg = std::uniform_real_distribution<double>(0.0, 360.0)(rng);
-    e.u0 = std::uniform_real_distribution<double>(0.0, 2.0)(rng);
-    e.t0 = 72.0;
-    double l;
-    do l = ltE(rng);
-    while (l < 0.0 || l > 2.0);
-    e.tE = std::pow(10.0, l);
-    e.rho = log_uniform(rng, 1e-4, 1e-2);
-  }
+  lensflow::bench_util::SpecEvents draw(rng);
+  for (auto& e : ev) e = draw.next();
   std::vector<double> t(n_t), Alc(n_ev * n_t);
   for (std::size_t i = 0; i < n_t; ++i) t[i] = 0.01 * i;
   const FiniteSourceOptions opt{};
