@@ -97,7 +97,8 @@ double number(const Csv& c, std::size_t r, int col, const char* rule, bool (*ok)
     throw std::runtime_error(where + "not a number");
   }
   if (used != txt.size()) throw std::runtime_error(where + "not a number");
-  if (!std::isfinite(v) || !ok(v)) throw std::runtime_error(where + rule);
+  if (!std::isfinite(v)) throw std::runtime_error(where + "not a finite number");
+  if (!ok(v)) throw std::runtime_error(where + rule);
   return v;
 }
 
