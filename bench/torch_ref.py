@@ -12,6 +12,8 @@ cuBLAS GEMMs are plain FP32); --tf32 turns it on for PyTorch's matmul and cuDNN 
 """
 import argparse
 import math
+import os
+import sys
 import time
 
 import torch
@@ -73,48 +75,10 @@ def mog_logpdf(z, logits, mu, log_sigma):
     return torch.logsumexp(comp, -1)
 
 
-class ResBlock(nn.Module):
-    """Same as nn/featurizer.hpp: relu(LN(conv)), LN(conv), relu(. + skip); [B, C, L] inside."""
-
-    def __init__(self, cin, cout, k=3):
-        super().__init__()
-        self.conv1 = nn.Conv1d(cin, cout, k, padding=k // 2)
-        self.conv2 = nn.Conv1d(cout, cout, k, padding=k // 2)
-        self.ln1 = nn.LayerNorm(cout)
-        self.ln2 = nn.LayerNorm(cout)
-        self.skip = nn.Conv1d(cin, cout, 1) if cin != cout else None
-
-    def ln(self, norm, x):  # over channels
-        return norm(x.transpose(1, 2)).transpose(1, 2)
-
-    def forward(self, x):
-        y = F.relu(self.ln(self.ln1, self.conv1(x)))
-        y = self.ln(self.ln2, self.conv2(y))
-        s = self.skip(x) if self.skip is not None else x
-        return F.relu(y + s)
-
-
-class Featurizer(nn.Module):
-    def __init__(self, n_blocks=9, n_pools=7, base=32, max_ch=256, gru_layers=2, hidden=256, out=256):
-        super().__init__()
-        self.n_pools = n_pools
-        chans = [min(base * 2 ** min(b, n_pools), max_ch) for b in range(n_blocks)]
-        cin = 1
-        self.blocks = nn.ModuleList()
-        for c in chans:
-            self.blocks.append(ResBlock(cin, c))
-            cin = c
-        self.gru = nn.GRU(cin, hidden, gru_layers, batch_first=True)
-        self.head = nn.Linear(hidden, out)
-
-    def forward(self, x):  # x [B, L, 1]
-        h = x.transpose(1, 2)
-        for b, block in enumerate(self.blocks):
-            h = block(h)
-            if b < self.n_pools:
-                h = F.max_pool1d(h, 2)
-        out, _ = self.gru(h.transpose(1, 2))
-        return self.head(out[:, -1])
+# The featurizer is the one of the whole-model reference (bench/nn/torch_model_ref.py), which
+# mirrors nn/featurizer.hpp exactly (bias-free 1x1 skip convolutions included).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "nn"))
+from torch_model_ref import Featurizer  # noqa: E402
 
 
 def main():
