@@ -63,34 +63,46 @@ void lightcurves_host(const EventParams* ev, std::size_t n_events, const double*
   detail::validate_events("lightcurves_host", ev, n_events, t, n_t, finite, A);
   if (finite) detail::validate_options("lightcurves_host", opt);
   if (n_events == 0 || n_t == 0) return;
+  // (event, block of epochs) items, so that one long caustic crossing does not serialize on one
+  // thread; each block is walked in order (lens/lightcurve.hpp).
+  const std::size_t blocks_per_event = (n_t + kLightCurveBlock - 1) / kLightCurveBlock;
+  auto block_range = [&](std::size_t item, std::size_t& k, std::size_t& i0, std::size_t& i1) {
+    k = item / blocks_per_event;
+    i0 = (item % blocks_per_event) * kLightCurveBlock;
+    i1 = std::min(n_t, i0 + kLightCurveBlock);
+  };
   if (!finite) {
-    parallel_for_chunks(n_events, 1, n_threads, [&](std::size_t b, std::size_t e) {
-      for (std::size_t k = b; k < e; ++k) {
-        point_lightcurve(ev[k], t, static_cast<long>(n_t), A + k * n_t);
-        if (A_err)
-          for (std::size_t i = 0; i < n_t; ++i) A_err[k * n_t + i] = 0.0;
+    parallel_for_chunks(n_events * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
+      for (std::size_t item = b; item < e; ++item) {
+        std::size_t k, i0, i1;
+        block_range(item, k, i0, i1);
+        point_lightcurve_block(ev[k], t, long(i0), long(i1), A + k * n_t);
+        if (A_err) std::fill(A_err + k * n_t + i0, A_err + k * n_t + i1, 0.0);
       }
     });
     return;
   }
-  // Finite source: schedule (event, block of epochs) items so that one long caustic crossing does
-  // not serialize on one thread.
-  constexpr std::size_t kBlock = 64;
-  const std::size_t blocks_per_event = (n_t + kBlock - 1) / kBlock;
-  parallel_for_chunks(n_events * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
-    FiniteSourceWorkspace* ws = thread_workspace();
-    for (std::size_t item = b; item < e; ++item) {
-      const std::size_t k = item / blocks_per_event, i0 = (item % blocks_per_event) * kBlock;
-      const std::size_t i1 = std::min(n_t, i0 + kBlock);
-      const BinaryLens L = make_binary_lens(ev[k].s, ev[k].q);
-      const Trajectory tr = make_trajectory(ev[k]);
-      for (std::size_t i = i0; i < i1; ++i) {
-        const FiniteMagResult r = binary_finite_mag(L, source_position(tr, t[i]), ev[k].rho, opt, ws);
-        A[k * n_t + i] = r.A;
-        if (A_err) A_err[k * n_t + i] = r.err;
+  // Finite source: events in chunks, first the caustic outline of each event (shared by its
+  // blocks), then the blocks. The chunk bounds the outlines' memory (~52 kB each).
+  const std::size_t chunk = std::size_t(std::max(64, 8 * (n_threads > 0 ? n_threads : default_thread_count())));
+  std::vector<CausticOutline> outlines(std::min(chunk, n_events));
+  for (std::size_t e0 = 0; e0 < n_events; e0 += chunk) {
+    const std::size_t m = std::min(chunk, n_events - e0);
+    parallel_for_chunks(m, 1, n_threads, [&](std::size_t b, std::size_t e) {
+      for (std::size_t k = b; k < e; ++k)
+        build_caustic_outline(make_binary_lens(ev[e0 + k].s, ev[e0 + k].q), &outlines[k]);
+    });
+    parallel_for_chunks(m * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
+      FiniteSourceWorkspace* ws = thread_workspace();
+      for (std::size_t item = b; item < e; ++item) {
+        std::size_t k, i0, i1;
+        block_range(item, k, i0, i1);
+        const std::size_t g = e0 + k;
+        finite_lightcurve_block(ev[g], t, long(i0), long(i1), opt, outlines[k], ws, A + g * n_t,
+                                A_err ? A_err + g * n_t : nullptr);
       }
-    }
-  });
+    });
+  }
 }
 
 #if !LENSFLOW_HAVE_CUDA

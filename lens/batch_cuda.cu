@@ -1,6 +1,7 @@
 // lens/batch_cuda.cu — CUDA backend of the batched API (lens/lensflow_lens.hpp). The kernels call
-// the same LENSFLOW_HD physics as lens/batch_cpu.cpp, one thread per point (or per block of
-// consecutive epochs of a light curve, warm-starting the root solver along it).
+// the same LENSFLOW_HD physics as lens/batch_cpu.cpp with the same units of work: one point, or one
+// block of kLightCurveBlock consecutive epochs of a light curve (lens/lightcurve.hpp), so that a
+// value depends on its inputs only, whichever thread computes it and in whatever order.
 //
 // Validation: a first kernel finds the lowest index holding an invalid value (atomicMin on
 // index·8 + field code); the host reads that one word back (a stream synchronization) and throws
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "lens/binary_lens.hpp"
+#include "lens/caustic_outline.hpp"
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
 
@@ -25,8 +27,25 @@ void check(cudaError_t err, const char* what) {
 
 constexpr unsigned long long kNoError = ~0ull;
 constexpr int kThreads = 128;
-// Epochs per light-curve work item: long enough for warm starts to pay, short enough to fill the GPU.
-constexpr std::size_t kEpochBlock = 64;
+constexpr std::size_t kEpochBlock = static_cast<std::size_t>(kLightCurveBlock);
+// Events per finite-source light-curve launch: bounds the caustic outlines' memory (~52 kB each).
+constexpr std::size_t kOutlineChunk = 8192;
+
+// Device memory freed in stream order when the owner goes out of scope (also when a later
+// allocation of the same launch throws).
+template <class T>
+struct DeviceArray {
+  T* ptr = nullptr;
+  cudaStream_t stream = nullptr;
+  DeviceArray(std::size_t n, cudaStream_t st, const char* fn) : stream(st) {
+    check(cudaMallocAsync(reinterpret_cast<void**>(&ptr), n * sizeof(T), stream), fn);
+  }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  ~DeviceArray() {
+    if (ptr) cudaFreeAsync(ptr, stream);
+  }
+};
 
 int blocks_for(std::size_t n) {
   const std::size_t b = (n + kThreads - 1) / kThreads;
@@ -118,74 +137,81 @@ __global__ void point_lightcurve_kernel(const EventParams* ev, std::size_t n_eve
   for (std::size_t item = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; item < n_items;
        item += std::size_t(gridDim.x) * blockDim.x) {
     const std::size_t k = item / blocks_per_event, i0 = (item % blocks_per_event) * kEpochBlock;
-    const std::size_t len = (n_t - i0) < kEpochBlock ? (n_t - i0) : kEpochBlock;
-    point_lightcurve(ev[k], t + i0, static_cast<long>(len), A + k * n_t + i0);
+    const std::size_t i1 = (n_t - i0) < kEpochBlock ? n_t : i0 + kEpochBlock;
+    point_lightcurve_block(ev[k], t, static_cast<long>(i0), static_cast<long>(i1), A + k * n_t);
     if (A_err)
-      for (std::size_t i = 0; i < len; ++i) A_err[k * n_t + i0 + i] = 0.0;
+      for (std::size_t i = i0; i < i1; ++i) A_err[k * n_t + i] = 0.0;
   }
 }
 
-// Finite-source work items: either independent points (s, q, y1, y2, rho arrays) or the
-// n_events × n_t grid of light-curve epochs (ev, t). One kernel serves both, so that the large
-// inlined finite-source code is compiled once.
+__global__ void outline_kernel(const EventParams* ev, std::size_t n_events, CausticOutline* outlines) {
+  for (std::size_t k = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; k < n_events;
+       k += std::size_t(gridDim.x) * blockDim.x)
+    build_caustic_outline(make_binary_lens(ev[k].s, ev[k].q), outlines + k);
+}
+
+// Finite-source work items: either independent points (s, q, y1, y2, rho arrays) or the blocks of
+// light-curve epochs of n_events events (ev, t, outlines; item = event · blocks_per_event + block).
+// One kernel serves both, so that the large finite-source code is compiled once.
 struct FiniteItems {
   const double *s, *q, *y1, *y2, *rho;  // points (ev == nullptr)
-  const EventParams* ev;                // light curves: item = event * n_t + epoch
+  const EventParams* ev;                // light curves
   const double* t;
   std::size_t n_t;
+  const CausticOutline* outlines;  // one per event
 };
 
-// Finite source: each thread owns one FiniteSourceWorkspace (~190 kB, in global memory) and pulls
-// work items from a global counter, so that a few expensive caustic points do not idle a warp's
-// worth of statically assigned items.
+// Finite source: each thread owns one FiniteSourceWorkspace (~190 kB of scratch in global memory,
+// nothing kept between items) and pulls work items from a global counter, so that a few expensive
+// caustic items do not idle a warp's worth of statically assigned ones. Which thread computes an
+// item does not change its value.
 __global__ void finite_kernel(FiniteItems items, std::size_t n, FiniteSourceOptions opt, double* A, double* A_err,
                               FiniteSourceWorkspace* ws, std::size_t n_ws, unsigned long long* counter) {
   const std::size_t tid = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
   if (tid >= n_ws) return;
+  const std::size_t blocks_per_event = items.ev ? (items.n_t + kEpochBlock - 1) / kEpochBlock : 1;
   for (;;) {
     const std::size_t i = atomicAdd(counter, 1ull);
     if (i >= n) return;
-    BinaryLens L;
-    cplx zeta;
-    double rho;
     if (items.ev) {
-      const EventParams e = items.ev[i / items.n_t];
-      L = make_binary_lens(e.s, e.q);
-      zeta = source_position(make_trajectory(e), items.t[i % items.n_t]);
-      rho = e.rho;
+      const std::size_t k = i / blocks_per_event, i0 = (i % blocks_per_event) * kEpochBlock;
+      const std::size_t i1 = (items.n_t - i0) < kEpochBlock ? items.n_t : i0 + kEpochBlock;
+      finite_lightcurve_block(items.ev[k], items.t, static_cast<long>(i0), static_cast<long>(i1), opt,
+                              items.outlines[k], ws + tid, A + k * items.n_t, A_err ? A_err + k * items.n_t : nullptr);
     } else {
-      L = make_binary_lens(items.s[i], items.q[i]);
-      zeta = cplx(items.y1[i], items.y2[i]);
-      rho = items.rho[i];
+      const FiniteMagResult r = binary_finite_mag(make_binary_lens(items.s[i], items.q[i]),
+                                                  cplx(items.y1[i], items.y2[i]), items.rho[i], opt, ws + tid);
+      A[i] = r.A;
+      if (A_err) A_err[i] = r.err;
     }
-    const FiniteMagResult r = binary_finite_mag(L, zeta, rho, opt, ws + tid);
-    A[i] = r.A;
-    if (A_err) A_err[i] = r.err;
   }
 }
 
 // Workspaces and work counter of one finite-source launch, stream-ordered (freed after the kernel).
 struct FiniteLaunch {
-  FiniteSourceWorkspace* ws = nullptr;
-  unsigned long long* counter = nullptr;
-  std::size_t n_ws = 0;
-  cudaStream_t stream;
+  std::size_t n_ws;
+  DeviceArray<FiniteSourceWorkspace> ws;
+  DeviceArray<unsigned long long> counter;
+  int threads_per_block;
+  FiniteLaunch(const char* fn, std::size_t n_items, cudaStream_t stream)
+      : n_ws(worker_count(fn, n_items)), ws(n_ws, stream, fn), counter(1, stream, fn) {
+    check(cudaMemsetAsync(counter.ptr, 0, sizeof(unsigned long long), stream), fn);
+    // Spread small launches over every SM: at least two blocks per SM while warps stay full.
+    int device = 0, sms = 1;
+    check(cudaGetDevice(&device), fn);
+    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), fn);
+    const std::size_t per_block = (n_ws / (2 * std::size_t(sms)) + 31) / 32 * 32;
+    threads_per_block = static_cast<int>(per_block < 32 ? 32 : (per_block > kThreads ? kThreads : per_block));
+  }
+  int blocks() const { return static_cast<int>((n_ws + threads_per_block - 1) / threads_per_block); }
   // As many worker threads as items, at most 16384 and at most a quarter of the free memory.
-  FiniteLaunch(const char* fn, std::size_t n_items, cudaStream_t st) : stream(st) {
+  static std::size_t worker_count(const char* fn, std::size_t n_items) {
     std::size_t free_b = 0, total_b = 0;
     check(cudaMemGetInfo(&free_b, &total_b), fn);
     std::size_t cap = free_b / 4 / sizeof(FiniteSourceWorkspace);
     if (cap > 16384) cap = 16384;
     if (cap < 1) throw std::runtime_error(std::string(fn) + ": not enough device memory for a finite-source workspace");
-    n_ws = n_items < cap ? n_items : cap;
-    check(cudaMallocAsync(reinterpret_cast<void**>(&ws), n_ws * sizeof(FiniteSourceWorkspace), stream), fn);
-    check(cudaMallocAsync(reinterpret_cast<void**>(&counter), sizeof(unsigned long long), stream), fn);
-    check(cudaMemsetAsync(counter, 0, sizeof(unsigned long long), stream), fn);
-  }
-  int blocks() const { return static_cast<int>((n_ws + kThreads - 1) / kThreads); }
-  ~FiniteLaunch() {
-    cudaFreeAsync(ws, stream);
-    cudaFreeAsync(counter, stream);
+    return n_items < cap ? n_items : cap;
   }
 };
 
@@ -244,9 +270,9 @@ void finite_mag_device(const double* s, const double* q, const double* y1, const
       },
       kPointFields, 0);
   FiniteLaunch launch("finite_mag_device", n, stream);
-  const FiniteItems items{s, q, y1, y2, rho, nullptr, nullptr, 0};
-  finite_kernel<<<launch.blocks(), kThreads, 0, stream>>>(items, n, opt, A, A_err, launch.ws, launch.n_ws,
-                                                          launch.counter);
+  const FiniteItems items{s, q, y1, y2, rho, nullptr, nullptr, 0, nullptr};
+  finite_kernel<<<launch.blocks(), launch.threads_per_block, 0, stream>>>(items, n, opt, A, A_err, launch.ws.ptr,
+                                                                          launch.n_ws, launch.counter.ptr);
   check(cudaGetLastError(), "finite_mag_device");
 }
 
@@ -269,11 +295,20 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
     check(cudaGetLastError(), "lightcurves_device");
     return;
   }
-  FiniteLaunch launch("lightcurves_device", n_events * n_t, stream);
-  const FiniteItems items{nullptr, nullptr, nullptr, nullptr, nullptr, ev, t, n_t};
-  finite_kernel<<<launch.blocks(), kThreads, 0, stream>>>(items, n_events * n_t, opt, A, A_err, launch.ws,
-                                                          launch.n_ws, launch.counter);
-  check(cudaGetLastError(), "lightcurves_device");
+  // Events in chunks: the caustic outline of each (one thread per event), then the epoch blocks.
+  const std::size_t blocks_per_event = (n_t + kEpochBlock - 1) / kEpochBlock;
+  for (std::size_t e0 = 0; e0 < n_events; e0 += kOutlineChunk) {
+    const std::size_t m = n_events - e0 < kOutlineChunk ? n_events - e0 : kOutlineChunk;
+    DeviceArray<CausticOutline> outlines(m, stream, "lightcurves_device");
+    outline_kernel<<<blocks_for(m), kThreads, 0, stream>>>(ev + e0, m, outlines.ptr);
+    check(cudaGetLastError(), "lightcurves_device");
+    FiniteLaunch launch("lightcurves_device", m * blocks_per_event, stream);
+    const FiniteItems items{nullptr, nullptr, nullptr, nullptr, nullptr, ev + e0, t, n_t, outlines.ptr};
+    finite_kernel<<<launch.blocks(), launch.threads_per_block, 0, stream>>>(
+        items, m * blocks_per_event, opt, A + e0 * n_t, A_err ? A_err + e0 * n_t : nullptr, launch.ws.ptr, launch.n_ws,
+        launch.counter.ptr);
+    check(cudaGetLastError(), "lightcurves_device");
+  }
 }
 
 }  // namespace lensflow::lens

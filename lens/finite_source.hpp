@@ -25,6 +25,7 @@
 #include <cmath>
 
 #include "lens/binary_lens.hpp"
+#include "lens/caustic_outline.hpp"
 #include "lens/contour.hpp"
 #include "lens/hexadecapole.hpp"
 #include "lens/limb_darkening.hpp"
@@ -58,17 +59,27 @@ struct FiniteMagResult {
 };
 
 // Per-thread scratch memory (in global memory on the device). sizeof ~ 190 kB at the default
-// LENSFLOW_FS_MAX_SAMPLES = 1536; define that macro to change the capacity.
+// LENSFLOW_FS_MAX_SAMPLES = 1536; define that macro to change the capacity. Pure scratch: nothing in
+// it survives from one call to the next, so a result never depends on what the workspace computed
+// before.
 struct FiniteSourceWorkspace {
   ContourWorkspace contour;
-  // Roots of the previous call's source centre: the next call warm-starts from them when the lens
-  // is the same and the source moved by less than kWarmStartDistance (consecutive epochs of a light
-  // curve), which halves the cost of points far from caustics. Device allocations are not
-  // constructed: the tag must match kWarmTag (and the roots be finite) before they are trusted.
-  unsigned warm_tag = 0;
-  BinaryLens warm_lens{};
-  cplx warm_zeta, warm_roots[5];
-  double warm_dcaus;  // caustic-distance estimate at warm_zeta
+  // The caustic outline of the last lens that needed one (a cache: the outline is a function of the
+  // lens alone, so a hit returns exactly what a rebuild would). Device allocations are not
+  // constructed: the entry is used only when the tag matches kOutlineTag and the lens matches bit for
+  // bit.
+  unsigned outline_tag;
+  BinaryLens outline_lens;
+  CausticOutline outline;
+};
+
+// The polynomial roots at a nearby source position, carried by a caller that walks a light curve in
+// order (lens/lightcurve.hpp). They only seed the root solver at the next position: the roots there
+// are the same solutions of the same polynomial (to round-off), and every decision (image count,
+// caustic distance, which method) is made from them afresh, never from the previous position.
+struct RootWarmStart {
+  bool valid = false;
+  cplx roots[5];
 };
 
 namespace detail {
@@ -81,10 +92,12 @@ constexpr double kQuadFast = 0.1;
 constexpr double kQuadMinDistance = 10.0;
 // Smallest estimated caustic distance, in disk radii, at which the expansion is tried.
 constexpr double kHexMinDistance = 5.0;
-// Largest source displacement (Einstein radii) between calls for which the previous roots are used
-// as the starting point of the root solver.
-constexpr double kWarmStartDistance = 0.05;
-constexpr unsigned kWarmTag = 0x5eed2b1du;
+// An estimated caustic distance below this many source radii is replaced by the outline's bound
+// before any expansion is trusted: the estimate follows the critical curve locally from each root and
+// was seen to exceed the true distance up to ~75 times next to caustics (never near this factor far
+// from them).
+constexpr double kVerifyDistance = 150.0;
+constexpr unsigned kOutlineTag = 0x0c7a11e5u;
 // Initial number of contour samples.
 constexpr int kContourInitialSamples = 24;
 
@@ -95,28 +108,11 @@ struct DiskMag {
   bool ok;
 };
 
+// roots/img/n_img: the point-source images at zeta0 (binary_images), shared by every radius of a
+// limb-darkened source; d: the caustic-distance estimate at zeta0.
 LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, double tol_abs, double tol_rel,
-                                     int max_samples, FiniteSourceWorkspace* ws) {
-  cplx roots[5];
-  bool img[5];
-  bool warm = ws->warm_tag == kWarmTag && ws->warm_lens.m1 == L.m1 && ws->warm_lens.z1 == L.z1 &&
-              ws->warm_lens.z2 == L.z2 && abs(zeta0 - ws->warm_zeta) < kWarmStartDistance;
-  for (int i = 0; i < 5 && warm; ++i) {
-    roots[i] = ws->warm_roots[i];
-    warm = lens::detail::is_finite(roots[i].re) && lens::detail::is_finite(roots[i].im);
-  }
-  const int n_img = binary_images(L, zeta0, roots, img, warm);
-  // The caustic distance moves by at most the source displacement: while the previous estimate,
-  // reduced by that displacement, stays far above every threshold, it is reused (light curves far
-  // from caustics); it is recomputed as soon as it gets anywhere near one.
-  const double step = warm ? abs(zeta0 - ws->warm_zeta) : 0.0;
-  const bool reuse_d = warm && ws->warm_dcaus - step > 2.0 * kQuadMinDistance * r;
-  const double d = reuse_d ? ws->warm_dcaus - step : contour::caustic_distance(L, zeta0, roots);
-  ws->warm_dcaus = d;
-  ws->warm_tag = kWarmTag;
-  ws->warm_lens = L;
-  ws->warm_zeta = zeta0;
-  for (int i = 0; i < 5; ++i) ws->warm_roots[i] = roots[i];
+                                     int max_samples, const cplx roots[5], const bool img[5], int n_img, double d,
+                                     FiniteSourceWorkspace* ws) {
   const double A0 = images_magnification(L, roots, img);
   if (!(r > 0.0)) return {A0, 0.0, true};
   // A caustic within kHexMinDistance·r (possibly a cusp tip inside the disk that 13 samples miss):
@@ -142,8 +138,13 @@ LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, 
 // Finite-source magnification of the disk of radius rho centred on source position zeta (SPEC §2
 // frame), uniform (opt.a1 = 0) or linearly limb-darkened. ws: caller-owned scratch (one per
 // concurrent call). Never returns NaN for finite input; A >= 1.
+// warm (optional): roots at a nearby position of the same lens, used as the root solver's starting
+// point and replaced by this position's roots (see RootWarmStart); null for a cold start.
+// outline (optional): the caustic outline of this lens (lens/caustic_outline.hpp); the caustic
+// distance is then a bound from it instead of an estimate from the roots.
 LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta, double rho,
-                                              const FiniteSourceOptions& opt, FiniteSourceWorkspace* ws) {
+                                              const FiniteSourceOptions& opt, FiniteSourceWorkspace* ws,
+                                              RootWarmStart* warm = nullptr, const CausticOutline* outline = nullptr) {
   FiniteMagResult out{0.0, 0.0, kFiniteOk};
   const bool lens_ok = lens.m1 > 0.0 && lens.m2 > 0.0 && fabs(lens.z1) < 1e300 && fabs(lens.z2) < 1e300 &&
                        lens.z1 != lens.z2;
@@ -153,9 +154,47 @@ LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta,
     out.status = kFiniteBadInput;
     return out;
   }
+  // Images and caustic distance at the centre, computed once for every radius below.
+  cplx roots[5];
+  bool img[5];
+  const bool use_warm = warm && warm->valid;
+  if (use_warm)
+    for (int i = 0; i < 5; ++i) roots[i] = warm->roots[i];
+  const int n_img = binary_images(lens, zeta, roots, img, use_warm);
+  if (warm) {
+    bool finite = true;
+    for (int i = 0; i < 5; ++i) {
+      warm->roots[i] = roots[i];
+      finite = finite && lens::detail::is_finite(roots[i].re) && lens::detail::is_finite(roots[i].im);
+    }
+    warm->valid = finite;
+  }
+  if (rho == 0.0) {
+    out.A = images_magnification(lens, roots, img);
+    return out;
+  }
+  double d;
+  if (outline) {
+    d = caustic_distance_bound(*outline, zeta, detail::kQuadMinDistance * rho);
+  } else {
+    d = contour::caustic_distance(lens, zeta, roots);
+    // The estimate is the distance to a caustic point, hence never below the true distance: below
+    // the expansions' threshold (uniform source) the contour is right whatever the bound says.
+    const double no_expansion_below = opt.a1 > 0.0 ? 0.0 : detail::kHexMinDistance * rho;
+    if (d >= no_expansion_below && d < detail::kVerifyDistance * rho) {
+      if (!(ws->outline_tag == detail::kOutlineTag && ws->outline_lens.m1 == lens.m1 &&
+            ws->outline_lens.m2 == lens.m2 && ws->outline_lens.z1 == lens.z1 && ws->outline_lens.z2 == lens.z2)) {
+        build_caustic_outline(lens, &ws->outline);
+        ws->outline_lens = lens;
+        ws->outline_tag = detail::kOutlineTag;
+      }
+      d = caustic_distance_bound(ws->outline, zeta, detail::kQuadMinDistance * rho);
+    }
+  }
   const int max_samples = opt.max_samples < kContourMaxSamples ? opt.max_samples : kContourMaxSamples;
-  if (!(opt.a1 > 0.0) || rho == 0.0) {
-    const detail::DiskMag m = detail::uniform_disk_mag(lens, zeta, rho, opt.tol_abs, opt.tol_rel, max_samples, ws);
+  if (!(opt.a1 > 0.0)) {
+    const detail::DiskMag m =
+        detail::uniform_disk_mag(lens, zeta, rho, opt.tol_abs, opt.tol_rel, max_samples, roots, img, n_img, d, ws);
     out.A = m.A > 1.0 ? m.A : 1.0;
     out.err = m.err;
     out.status = m.ok ? kFiniteOk : kFiniteBudgetHit;
@@ -181,7 +220,7 @@ LENSFLOW_HD FiniteMagResult binary_finite_mag(const BinaryLens& lens, cplx zeta,
     if (!(sn > 0.0)) return 0.0;
     const double w = kHalfPi * sn;  // g = (π/2)·sin³φ·M = w·s2·M
     const detail::DiskMag m =
-        detail::uniform_disk_mag(lens, zeta, rho * sn, tol_abs_disk, tol_rel_disk, max_samples, ws);
+        detail::uniform_disk_mag(lens, zeta, rho * sn, tol_abs_disk, tol_rel_disk, max_samples, roots, img, n_img, d, ws);
     ++n_radii;
     all_ok = all_ok && m.ok;
     if (w * s2 * m.err > disk_err) disk_err = w * s2 * m.err;

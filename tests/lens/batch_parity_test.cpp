@@ -208,7 +208,10 @@ TEST(BatchDevice, LightcurvesMatchCpu) {
 #endif
 }
 
-TEST(BatchDevice, FiniteMagMatchesCpuWithinTolerance) {
+// Host and device run the same code without FMA contraction (lens/CMakeLists.txt), so they take the
+// same branches and agree to round-off almost everywhere; where libm and CUDA's math differ in the
+// last bits a branch can still flip, and then the two values differ by at most their error estimates.
+TEST(BatchDevice, FiniteMagMatchesCpuWithinErrorEstimates) {
 #if !LENSFLOW_HAVE_CUDA
   GTEST_SKIP() << "built without CUDA: device parity not tested";
 #else
@@ -216,16 +219,52 @@ TEST(BatchDevice, FiniteMagMatchesCpuWithinTolerance) {
   const Points p = reference_points();
   const std::size_t n = 2000;
   FiniteSourceOptions opt{};
-  std::vector<double> A_cpu(n), ref_s(p.s.begin(), p.s.begin() + n), ref_q(p.q.begin(), p.q.begin() + n),
+  std::vector<double> A_cpu(n), E_cpu(n), ref_s(p.s.begin(), p.s.begin() + n), ref_q(p.q.begin(), p.q.begin() + n),
       ref_y1(p.y1.begin(), p.y1.begin() + n), ref_y2(p.y2.begin(), p.y2.begin() + n),
       ref_rho(p.rho.begin(), p.rho.begin() + n);
   finite_mag_host(ref_s.data(), ref_q.data(), ref_y1.data(), ref_y2.data(), ref_rho.data(), n, opt, A_cpu.data(),
-                  nullptr);
-  DeviceVec<double> s(ref_s), q(ref_q), y1(ref_y1), y2(ref_y2), rho(ref_rho), A(std::vector<double>(n, 0.0));
-  finite_mag_device(s.ptr, q.ptr, y1.ptr, y2.ptr, rho.ptr, n, opt, A.ptr, nullptr, nullptr);
+                  E_cpu.data());
+  DeviceVec<double> s(ref_s), q(ref_q), y1(ref_y1), y2(ref_y2), rho(ref_rho), A(std::vector<double>(n, 0.0)),
+      E(std::vector<double>(n, 0.0));
+  finite_mag_device(s.ptr, q.ptr, y1.ptr, y2.ptr, rho.ptr, n, opt, A.ptr, E.ptr, nullptr);
   ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
-  const auto A_gpu = A.to_host();
-  for (std::size_t i = 0; i < n; ++i)
-    EXPECT_NEAR(A_gpu[i], A_cpu[i], 2.0 * std::max(opt.tol_abs, opt.tol_rel * A_cpu[i])) << i;
+  const auto A_gpu = A.to_host(), E_gpu = E.to_host();
+  std::size_t same = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    same += std::fabs(A_gpu[i] - A_cpu[i]) <= 1e-9 * A_cpu[i];
+    EXPECT_LE(std::fabs(A_gpu[i] - A_cpu[i]), E_gpu[i] + E_cpu[i] + 1e-9 * A_cpu[i]) << i;
+  }
+  std::printf("  GPU vs CPU finite source: %.2f%% within 1e-9 relative\n", 100.0 * same / n);
+  // Repeated launches give the same bits (no state survives a launch).
+  finite_mag_device(s.ptr, q.ptr, y1.ptr, y2.ptr, rho.ptr, n, opt, A.ptr, E.ptr, nullptr);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  EXPECT_EQ(A.to_host(), A_gpu);
+#endif
+}
+
+TEST(BatchDevice, FiniteLightcurvesMatchCpuWithinErrorEstimates) {
+#if !LENSFLOW_HAVE_CUDA
+  GTEST_SKIP() << "built without CUDA: device parity not tested";
+#else
+  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device present: device parity not tested";
+  const auto ev = reference_events();
+  std::vector<double> t(14400);
+  for (std::size_t i = 0; i < t.size(); ++i) t[i] = 0.01 * i;
+  FiniteSourceOptions opt{};
+  std::vector<double> A_cpu(ev.size() * t.size()), E_cpu(A_cpu.size());
+  lightcurves_host(ev.data(), ev.size(), t.data(), t.size(), true, opt, A_cpu.data(), E_cpu.data());
+  DeviceVec<EventParams> d_ev(ev);
+  DeviceVec<double> d_t(t), d_A(std::vector<double>(A_cpu.size(), 0.0)), d_E(std::vector<double>(A_cpu.size(), 0.0));
+  lightcurves_device(d_ev.ptr, ev.size(), d_t.ptr, t.size(), true, opt, d_A.ptr, d_E.ptr, nullptr);
+  ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+  const auto A_gpu = d_A.to_host(), E_gpu = d_E.to_host();
+  std::size_t same = 0, off = 0;
+  for (std::size_t i = 0; i < A_cpu.size(); ++i) {
+    same += std::fabs(A_gpu[i] - A_cpu[i]) <= 1e-9 * A_cpu[i];
+    off += std::fabs(A_gpu[i] - A_cpu[i]) > E_gpu[i] + E_cpu[i] + 1e-9 * A_cpu[i];
+  }
+  std::printf("  GPU vs CPU finite light curves: %.3f%% within 1e-9 relative, %zu beyond the error estimates\n",
+              100.0 * same / A_cpu.size(), off);
+  EXPECT_EQ(off, 0u);
 #endif
 }
