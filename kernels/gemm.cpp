@@ -22,9 +22,12 @@ void call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const
 }
 }  // namespace
 
-// One GEMM split over the pool's threads, each calling single-threaded OpenBLAS on a block:
-// rows of C when M is large, else columns of C when N is large, else slices of K summed in a
-// fixed order (weight gradients: small C, long K). OpenBLAS's own threads are switched off
+// One GEMM split over the pool's threads, each block a single-threaded OpenBLAS call: rows of C
+// when M is large, else columns of C when N is large, else slices of K summed in a fixed order
+// (weight gradients: small C, long K). The blocks depend on the shape only, never on the thread
+// count, so every element is computed by the same call on the same numbers with 1 or N threads:
+// the result is the same bits (OpenBLAS picks its kernels by CPU and call shape, so across CPU
+// models or shapes no such promise holds). OpenBLAS's own threads are switched off
 // (thread_pool.cpp): they spin between calls and starve the pool's elementwise kernels.
 template <class T>
 void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
@@ -35,38 +38,37 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
     return;
   }
-  const int threads = num_threads();
-  const int64_t work = M * N * K;
-  if (threads == 1 || work < (int64_t(1) << 18)) {
+  constexpr int64_t kBlock = 64;          // rows or columns of C per call
+  constexpr int64_t kMinKSlice = 4096;    // K per partial product, at least
+  constexpr int64_t kMaxKSlices = 64;     // bounds the partial sums' memory
+  if (M * N * K < (int64_t(1) << 18)) {
     call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  constexpr int64_t kBlock = 64;
-  if (M >= kBlock * threads) {
-    parallel_for(M, kBlock, [&](int64_t r0, int64_t r1) {
-      const T* a = trans_a ? A + r0 : A + r0 * lda;
-      call(trans_a, trans_b, r1 - r0, N, K, alpha, a, lda, B, ldb, beta, C + r0 * ldc, ldc);
+  } else if (M >= 2 * kBlock) {
+    parallel_for((M + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t r = b0 * kBlock; r < std::min(M, b1 * kBlock); r += kBlock) {
+        const int64_t re = std::min(M, r + kBlock);
+        const T* a = trans_a ? A + r : A + r * lda;
+        call(trans_a, trans_b, re - r, N, K, alpha, a, lda, B, ldb, beta, C + r * ldc, ldc);
+      }
     });
-  } else if (N >= kBlock * threads) {
-    parallel_for(N, kBlock, [&](int64_t c0, int64_t c1) {
-      const T* b = trans_b ? B + c0 * ldb : B + c0;
-      call(trans_a, trans_b, M, c1 - c0, K, alpha, A, lda, b, ldb, beta, C + c0, ldc);
+  } else if (N >= 2 * kBlock) {
+    parallel_for((N + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
+      for (int64_t c = b0 * kBlock; c < std::min(N, b1 * kBlock); c += kBlock) {
+        const int64_t ce = std::min(N, c + kBlock);
+        const T* b = trans_b ? B + c * ldb : B + c;
+        call(trans_a, trans_b, M, ce - c, K, alpha, A, lda, b, ldb, beta, C + c, ldc);
+      }
     });
-  } else if (K >= kBlock * threads) {
-    const int64_t parts = threads;
-    const int64_t step = (K + parts - 1) / parts;
+  } else if (K >= 2 * kMinKSlice) {
+    const int64_t step = std::max(kMinKSlice, (K + kMaxKSlices - 1) / kMaxKSlices);
+    const int64_t parts = (K + step - 1) / step;
     std::vector<T> partial(static_cast<size_t>(parts * M * N));
     parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t k0 = p * step, k1 = std::min(K, k0 + step);
-        T* out = partial.data() + p * M * N;
-        if (k0 >= k1) {
-          std::fill(out, out + M * N, T(0));
-          continue;
-        }
         const T* a = trans_a ? A + k0 * lda : A + k0;
         const T* b = trans_b ? B + k0 : B + k0 * ldb;
-        call(trans_a, trans_b, M, N, k1 - k0, T(1), a, lda, b, ldb, T(0), out, N);
+        call(trans_a, trans_b, M, N, k1 - k0, T(1), a, lda, b, ldb, T(0), partial.data() + p * M * N, N);
       }
     });
     for (int64_t i = 0; i < M; ++i)

@@ -90,7 +90,7 @@ ad::Tensor ConditionalFlow::sample(const ad::Tensor& h, int64_t n, ad::Generator
   if (n <= 0) throw std::invalid_argument("ConditionalFlow::sample: n must be positive");
   ad::NoGradGuard ng;
   const int64_t n_obs = h.dim(0), D = cfg_.dim;
-  const int64_t obs_per_chunk = std::max<int64_t>(1, max_rows / n);
+  const int64_t obs_per_chunk = observation_group(h.device(), n, max_rows);
   std::vector<ad::Tensor> chunks;
   for (int64_t j0 = 0; j0 < n_obs; j0 += obs_per_chunk) {
     const int64_t j1 = std::min(n_obs, j0 + obs_per_chunk);
@@ -106,13 +106,27 @@ ad::Tensor ConditionalFlow::sample(const ad::Tensor& h, int64_t n, ad::Generator
   return chunks.size() == 1 ? chunks[0] : ad::concat(chunks, 0);
 }
 
-ad::Tensor ConditionalFlow::log_prob_samples(const ad::Tensor& theta, const ad::Tensor& h) const {
+ad::Tensor ConditionalFlow::log_prob_samples(const ad::Tensor& theta, const ad::Tensor& h,
+                                             int64_t max_rows) const {
   if (theta.ndim() != 3 || theta.dim(2) != cfg_.dim || h.ndim() != 2 || h.dim(0) != theta.dim(0))
     throw std::invalid_argument("ConditionalFlow::log_prob_samples: theta must be [n_obs, n, " +
                                 std::to_string(cfg_.dim) + "] and h [n_obs, C], got " +
                                 ad::to_string(theta.shape()) + " and " + ad::to_string(h.shape()));
+  ad::NoGradGuard ng;
   const int64_t n_obs = theta.dim(0), n = theta.dim(1);
-  return log_prob(theta.reshape({n_obs * n, cfg_.dim}), repeat_rows(h, n)).reshape({n_obs, n});
+  const int64_t obs_per_chunk = observation_group(h.device(), n, max_rows);
+  std::vector<ad::Tensor> chunks;
+  for (int64_t j0 = 0; j0 < n_obs; j0 += obs_per_chunk) {
+    const int64_t j1 = std::min(n_obs, j0 + obs_per_chunk);
+    const ad::Tensor th = ad::slice(theta, 0, j0, j1).reshape({(j1 - j0) * n, cfg_.dim});
+    chunks.push_back(log_prob(th, repeat_rows(ad::slice(h, 0, j0, j1), n)).reshape({j1 - j0, n}));
+  }
+  return chunks.size() == 1 ? chunks[0] : ad::concat(chunks, 0);
+}
+
+int64_t observation_group(ad::Device device, int64_t rows_per_obs, int64_t max_rows) {
+  if (device == ad::Device::CPU) return 1;
+  return std::max<int64_t>(1, max_rows / std::max<int64_t>(1, rows_per_obs));
 }
 
 std::vector<std::vector<int64_t>> ConditionalFlow::orderings() const {

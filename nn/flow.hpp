@@ -16,6 +16,11 @@
 
 namespace lensflow::nn {
 
+// Observations evaluated together when each has rows_per_obs rows: 1 on the CPU, so that an
+// observation's result is computed in the same matrix shapes, hence to the same bits, whatever batch
+// it arrives in (BLAS kernels depend on the shape); on CUDA as many as fit in max_rows (speed).
+int64_t observation_group(ad::Device device, int64_t rows_per_obs, int64_t max_rows);
+
 struct FlowConfig {
   int64_t dim = 8;           // D, parameters per posterior sample
   int64_t context = 256;     // size of h
@@ -44,14 +49,17 @@ class ConditionalFlow : public Module {
 
   // n samples for each of the n_obs rows of h -> [n_obs, n, D], without autograd, on h's device.
   // Random numbers: observation j uses the 2*n*D generator counters starting at
-  // (offset at entry) + 2*n*D*j (n*D normals, then n*D uniforms), so a batch of observations
-  // gives each one exactly what a run on that observation alone (at that offset) gives; the
-  // generator ends advanced by 2*n*D*n_obs. Work is split into chunks of whole observations of
-  // at most max_rows rows (memory bound; results do not depend on it).
+  // (offset at entry) + 2*n*D*j (n*D normals, then n*D uniforms); the generator ends advanced by
+  // 2*n*D*n_obs. On the CPU each observation is computed on its own (observation_group), so a batch
+  // gives each one exactly the bits that a run on that observation alone (at that offset) gives. On
+  // CUDA whole observations are grouped up to max_rows rows: the same samples to float round-off
+  // (cuBLAS picks kernels by matrix shape).
   ad::Tensor sample(const ad::Tensor& h, int64_t n, ad::Generator& gen,
                     int64_t max_rows = 1 << 16) const;
-  // theta[n_obs, n, D], h[n_obs, C] -> log q [n_obs, n] (h repeated over each row's samples).
-  ad::Tensor log_prob_samples(const ad::Tensor& theta, const ad::Tensor& h) const;
+  // theta[n_obs, n, D], h[n_obs, C] -> log q [n_obs, n] (h repeated over each row's samples);
+  // no autograd, grouped by observation as sample().
+  ad::Tensor log_prob_samples(const ad::Tensor& theta, const ad::Tensor& h,
+                              int64_t max_rows = 1 << 16) const;
 
   const FlowConfig& config() const { return cfg_; }
   // Orderings (degree of each dimension): one per block, then the base's.

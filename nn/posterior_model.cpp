@@ -64,10 +64,20 @@ ad::Tensor PosteriorModel::loss(const ad::Tensor& x, const ad::Tensor& theta) co
   return -ad::mean(log_prob(x, theta));
 }
 
+ad::Tensor PosteriorModel::inference_features(const ad::Tensor& x) const {
+  ad::NoGradGuard ng;
+  const int64_t B = x.ndim() > 0 ? x.dim(0) : 0;
+  const int64_t group = observation_group(x.device(), 1, B);
+  if (group >= B) return features(x);
+  std::vector<ad::Tensor> h;
+  for (int64_t j = 0; j < B; j += group) h.push_back(features(ad::slice(x, 0, j, std::min(B, j + group))));
+  return ad::concat(h, 0);
+}
+
 ad::Tensor PosteriorModel::sample(const ad::Tensor& x, int64_t n, ad::Generator& gen,
                                   int64_t max_rows) const {
   ad::NoGradGuard ng;
-  return flow_->sample(features(x), n, gen, max_rows);
+  return flow_->sample(inference_features(x), n, gen, max_rows);
 }
 
 }  // namespace lensflow::nn

@@ -32,6 +32,10 @@ class PosteriorModel : public Module {
 
   // x[B, length, in_channels] -> h[B, context].
   ad::Tensor features(const ad::Tensor& x) const;
+  // The same without autograd, for inference: on the CPU each observation runs alone, so that its
+  // features are the same bits whatever batch it arrives in (see observation_group); on CUDA the
+  // batch runs together.
+  ad::Tensor inference_features(const ad::Tensor& x) const;
   // log q(theta | x), [B]; theta[B, D].
   ad::Tensor log_prob(const ad::Tensor& x, const ad::Tensor& theta) const;
   // Mean negative log-likelihood over the batch (the training loss), a 0-d tensor.

@@ -67,7 +67,7 @@ PosteriorSamples sample_posterior(const nn::PosteriorModel& model, const float* 
   for (int64_t b0 = 0; b0 < n_obs; b0 += opt.batch_obs) {
     const int64_t m = std::min(opt.batch_obs, n_obs - b0);
     std::vector<float> xb(x + b0 * L * C, x + (b0 + m) * L * C);
-    const ad::Tensor h = model.features(ad::Tensor::from_vector(xb, {m, L, C}, model.device()));
+    const ad::Tensor h = model.inference_features(ad::Tensor::from_vector(xb, {m, L, C}, model.device()));
     for (int round = 0; round <= opt.max_redraws; ++round) {
       ad::Generator gen(round_seed(opt.seed, round));
       bool any = false;
@@ -122,9 +122,8 @@ std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, in
     std::vector<float> xb(x + b0 * L * C, x + (b0 + m) * L * C), z(m * D);
     for (int64_t i = 0; i < m * D; ++i)
       z[i] = float((theta[b0 * D + i] - tf.mean[i % D]) / tf.std[i % D]);
-    const auto lp = model.log_prob(ad::Tensor::from_vector(xb, {m, L, C}, model.device()),
-                                   ad::Tensor::from_vector(z, {m, D}, model.device()))
-                        .to_f32();
+    const ad::Tensor h = model.inference_features(ad::Tensor::from_vector(xb, {m, L, C}, model.device()));
+    const auto lp = model.flow().log_prob_samples(ad::Tensor::from_vector(z, {m, 1, D}, model.device()), h).to_f32();
     for (float v : lp) out.push_back(double(v) - lss);
   }
   return out;
