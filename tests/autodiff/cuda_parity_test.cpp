@@ -8,15 +8,15 @@
 
 #include "autodiff/ops.hpp"
 #include "kernels/device.hpp"
+#include "tests/gpu_required.hpp"
 
 namespace lensflow::ad {
 namespace {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-#define SKIP_WITHOUT_CUDA()                                                                  \
-  if (!cuda_available())                                                                     \
-  GTEST_SKIP() << "no CUDA device (or built without CUDA): CPU/CUDA parity not checked"
+#define SKIP_WITHOUT_CUDA() \
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_available()) << "no CUDA device (or built without CUDA): CPU/CUDA parity not checked"
 
 void expect_close(const std::vector<float>& cpu, const std::vector<float>& gpu, double tol,
                   const std::string& what) {

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "lens/lensflow_lens.hpp"
+#include "tests/gpu_required.hpp"
 
 using namespace lensflow::lens;
 
@@ -227,9 +228,9 @@ TEST(Likelihood, FiniteSourcePathOnAShortCurve) {
 
 TEST(Likelihood, DeviceMatchesHost) {
 #if !LENSFLOW_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA: device likelihood not compiled";
+  LENSFLOW_SKIP_WITHOUT_GPU(false) << "built without CUDA: device likelihood not compiled";
 #else
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device present";
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_device_available()) << "no CUDA device present";
   const Curve c = make_curve(kTruth, 1e4, 400, 20.0, 32.0, true, 8);
   std::vector<double> th;
   for (int k = 0; k < 5; ++k) {

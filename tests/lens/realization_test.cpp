@@ -13,6 +13,7 @@
 
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
+#include "tests/gpu_required.hpp"
 
 #if LENSFLOW_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -202,7 +203,7 @@ TEST(Realization, BadInputThrows) {
 }
 
 TEST(Realization, DeviceMatchesHost) {
-  if (!LENSFLOW_HAVE_CUDA || !cuda_device_available()) GTEST_SKIP() << "no CUDA build or no GPU: device parity not run";
+  LENSFLOW_SKIP_WITHOUT_GPU(LENSFLOW_HAVE_CUDA && cuda_device_available()) << "no CUDA build or no GPU: device parity not run";
 #if LENSFLOW_HAVE_CUDA
   const RealizationConfig c;  // full size: 14,400-point sequences, 7,200-point windows
   const EventParams evs[3] = {kEvent, {2.0, 1e-3, 200.0, 0.5, 72.0, 30.0, 1e-2}, {0.3, 0.5, 10.0, 0.01, 72.0, 5.0, 1e-4}};

@@ -14,6 +14,7 @@
 
 #include "nn/checkpoint.hpp"
 #include "synthetic_source.hpp"
+#include "tests/gpu_required.hpp"
 
 using namespace lensflow;
 using namespace lensflow::pipeline;
@@ -123,7 +124,7 @@ TEST(Trainer, RefusesSourcesThatDoNotFitTheModel) {
 // CUDA twin: the same run on the GPU follows the CPU loss trajectory (float32 round-off only; the
 // first steps agree closely, later ones drift slowly as Adam amplifies rounding).
 TEST(Trainer, CudaFollowsTheCpuTrajectory) {
-  if (!ad::cuda_available()) GTEST_SKIP() << "built without CUDA or no CUDA device visible";
+  LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "built without CUDA or no CUDA device visible";
   SyntheticSource train(160, L, 3), val(64, L, 4);
   const std::string a = fresh_dir("cpu"), b = fresh_dir("cuda");
   TrainerOptions o = small_options(1);
