@@ -8,6 +8,7 @@
 
 #include "autodiff/ops.hpp"
 #include "kernels/device.hpp"
+#include "kernels/layernorm.hpp"
 #include "tests/gpu_required.hpp"
 
 namespace lensflow::ad {
@@ -135,6 +136,31 @@ TEST(CudaParity, LinearAlgebra) {
            return masked_linear(v[0], v[1], v[0].device() == Device::CUDA ? mg : mc, v[2]);
          },
          {leaf({16, 32}, gen), leaf({64, 32}, gen), leaf({64}, gen)}, 1e-4);
+}
+
+// Layer-norm parameter gradients over no rows are sums of nothing: zeros on both backends (the
+// device outputs come from the pool, so stale contents would show), and C = 0 is a no-op.
+TEST(CudaParity, LayerNormBackwardOverNoRowsIsZero) {
+  SKIP_WITHOUT_CUDA();
+  const int64_t C = 5;
+  std::vector<float> gg(C, NAN), gb(C, NAN);
+  kernels::layernorm_backward_cpu<float>(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                         gg.data(), gb.data(), 0, C);
+  for (int64_t c = 0; c < C; ++c) ASSERT_TRUE(gg[size_t(c)] == 0.0f && gb[size_t(c)] == 0.0f) << c;
+#if LENSFLOW_HAVE_CUDA
+  void* d = kernels::device_alloc(2 * C * sizeof(float));
+  const std::vector<float> nans(2 * C, NAN);
+  kernels::copy_host_to_device(d, nans.data(), nans.size() * sizeof(float));
+  float* dg = static_cast<float*>(d);
+  kernels::layernorm_backward_cuda(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, dg,
+                                   dg + C, 0, C);
+  kernels::layernorm_backward_cuda(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                   nullptr, 3, 0);
+  std::vector<float> back(2 * C, 1.0f);
+  kernels::copy_device_to_host(back.data(), d, back.size() * sizeof(float));
+  kernels::device_free(d);
+  for (int64_t i = 0; i < 2 * C; ++i) EXPECT_EQ(back[size_t(i)], 0.0f) << i;
+#endif
 }
 
 TEST(CudaParity, Layers) {
