@@ -79,8 +79,16 @@ void* device_alloc(size_t bytes) {
     cudaError_t e = cudaMalloc(&ptr, cls);
     if (e == cudaErrorMemoryAllocation) {
       cudaGetLastError();
-      LF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+      // Everything queued may still use cached blocks, here and in the stream-ordered pool that
+      // the lens executors keep (lens/cuda_buffers.cuh): wait, then hand both back to the driver.
+      LF_CUDA_CHECK(cudaDeviceSynchronize());
       p.release_cache();
+      int dev = 0;
+      cudaMemPool_t stream_pool = nullptr;
+      if (cudaGetDevice(&dev) == cudaSuccess &&
+          cudaDeviceGetDefaultMemPool(&stream_pool, dev) == cudaSuccess)
+        cudaMemPoolTrimTo(stream_pool, 0);
+      cudaGetLastError();
       e = cudaMalloc(&ptr, cls);
     }
     if (e != cudaSuccess)
