@@ -1,5 +1,6 @@
 // autodiff/ops_shape.cpp — slice, concat, index_select, transpose and reshape shorthands.
 #include <cstring>
+#include <memory>
 
 #include "autodiff/dispatch.hpp"
 #include "autodiff/ops.hpp"
@@ -29,12 +30,13 @@ void copy_block(const Tensor& src, Tensor& dst, int axis, int64_t src_off, int64
   }
 }
 
-// Indices on the tensor's device for the gather kernels.
+// Indices on the tensor's device for the gather kernels. The device copy is queued without a
+// synchronization, and the forward's copy is kept for the backward (one upload per op).
 struct Indices {
   Indices(const std::vector<int64_t>& idx, Device device) : host(idx), dev(device) {
     if (dev == Device::CUDA && !idx.empty()) {
       ptr = kernels::device_alloc(idx.size() * sizeof(int64_t));
-      kernels::copy_host_to_device(ptr, idx.data(), idx.size() * sizeof(int64_t));
+      kernels::copy_host_to_device_async(ptr, idx.data(), idx.size() * sizeof(int64_t));
     }
   }
   ~Indices() {
@@ -114,29 +116,26 @@ Tensor index_select(const Tensor& a, int axis, const std::vector<int64_t>& idx) 
   Shape out = a.shape();
   out[size_t(ax)] = m;
   Tensor y = Tensor::empty(out, a.dtype(), a.device());
-  {
-    const Indices ix(idx, a.device());
-    if (a.device() == Device::CUDA) {
-      LF_CUDA(kernels::gather_axis_cuda(a.data<float>(), y.data<float>(), ix.get(), outer, n, m,
-                                        inner));
-    } else {
-      dispatch_cpu(a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        kernels::gather_axis_cpu<T>(a.data<T>(), y.data<T>(), ix.get(), outer, n, m, inner);
-      });
-    }
+  const auto ix = std::make_shared<const Indices>(idx, a.device());
+  if (a.device() == Device::CUDA) {
+    LF_CUDA(kernels::gather_axis_cuda(a.data<float>(), y.data<float>(), ix->get(), outer, n, m,
+                                      inner));
+  } else {
+    dispatch_cpu(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      kernels::gather_axis_cpu<T>(a.data<T>(), y.data<T>(), ix->get(), outer, n, m, inner);
+    });
   }
   const Shape from = a.shape();
   return record(y, "index_select", {a}, [=](const Tensor& g) {
     Tensor gx = Tensor::zeros(from, g.dtype(), g.device());
-    const Indices ix(idx, g.device());
     if (g.device() == Device::CUDA) {
-      LF_CUDA(kernels::scatter_add_axis_cuda(g.data<float>(), gx.data<float>(), ix.get(), outer, n,
+      LF_CUDA(kernels::scatter_add_axis_cuda(g.data<float>(), gx.data<float>(), ix->get(), outer, n,
                                              m, inner));
     } else {
       dispatch_cpu(g.dtype(), [&](auto tag) {
         using T = decltype(tag);
-        kernels::scatter_add_axis_cpu<T>(g.data<T>(), gx.data<T>(), ix.get(), outer, n, m, inner);
+        kernels::scatter_add_axis_cpu<T>(g.data<T>(), gx.data<T>(), ix->get(), outer, n, m, inner);
       });
     }
     return std::vector<Tensor>{gx};
