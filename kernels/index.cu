@@ -1,6 +1,6 @@
-// kernels/index.cu — CUDA gathers, scatter-adds (atomicAdd: repeated indices add up) and block
-// copies along one axis. Index type I: 32-bit decoding when the tensors allow
-// (kernels/grid_loop.cuh).
+// kernels/index.cu — CUDA gathers, the gather-form sums that replace scatter-adds (no atomics:
+// deterministic), and block copies along one axis. Index type I: 32-bit decoding when the tensors
+// allow (kernels/grid_loop.cuh).
 #include <algorithm>
 
 #include "kernels/cuda_utils.cuh"
@@ -30,12 +30,15 @@ __global__ void gather_kernel(const float* x, float* y, const int64_t* idx, I ou
   }
 }
 template <class I>
-__global__ void scatter_add_kernel(const float* gy, float* gx, const int64_t* idx, I outer, I n,
-                                   I m, I inner) {
-  LF_GRID_LOOP_T(I, e, outer * m * inner) {
-    I o, j, i;
-    decode(e, m, inner, o, j, i);
-    atomicAdd(gx + (o * n + I(idx[j])) * inner + i, gy[e]);
+__global__ void gather_sum_kernel(const float* gy, float* gx, const int64_t* offsets,
+                                  const int64_t* cols, I outer, I n, I m, I inner) {
+  LF_GRID_LOOP_T(I, e, outer * n * inner) {
+    I o, r, i;
+    decode(e, n, inner, o, r, i);
+    float s = 0.0f;
+    for (int64_t k = offsets[r]; k < offsets[r + 1]; ++k)
+      s += gy[(o * m + I(cols[k])) * inner + i];
+    gx[e] = s;
   }
 }
 template <class I>
@@ -61,14 +64,14 @@ void gather_axis_cuda(const float* x, float* y, const int64_t* idx, int64_t oute
   });
   LF_CUDA_LAUNCHED();
 }
-void scatter_add_axis_cuda(const float* gy, float* gx, const int64_t* idx, int64_t outer,
-                           int64_t n, int64_t m, int64_t inner) {
-  const int64_t total = outer * m * inner;
+void gather_sum_axis_cuda(const float* gy, float* gx, const int64_t* offsets, const int64_t* cols,
+                          int64_t outer, int64_t n, int64_t m, int64_t inner) {
+  const int64_t total = outer * n * inner;
   if (total == 0) return;
-  cuda::with_index_type(std::max(total, outer * n * inner), [&](auto tag) {
+  cuda::with_index_type(std::max(total, outer * m * inner), [&](auto tag) {
     using I = decltype(tag);
-    scatter_add_kernel<I><<<cuda::blocks_for(total), cuda::kThreads, 0, cuda::stream()>>>(
-        gy, gx, idx, I(outer), I(n), I(m), I(inner));
+    gather_sum_kernel<I><<<cuda::blocks_for(total), cuda::kThreads, 0, cuda::stream()>>>(
+        gy, gx, offsets, cols, I(outer), I(n), I(m), I(inner));
   });
   LF_CUDA_LAUNCHED();
 }

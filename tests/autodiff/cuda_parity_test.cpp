@@ -163,6 +163,26 @@ TEST(CudaParity, LayerNormBackwardOverNoRowsIsZero) {
 #endif
 }
 
+// index_select's gradient with heavily repeated indices (the flow's repeat_rows): the device
+// sums each row's contributions in the CPU's order without atomics, so it equals the CPU's
+// gradient bit for bit, run after run.
+TEST(CudaParity, IndexSelectGradientIsTheCpuSumBitForBit) {
+  SKIP_WITHOUT_CUDA();
+  Generator gen(9);
+  const Tensor a = leaf({50, 24}, gen);
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < 50 * 40; ++i) idx.push_back((i * 37) % 50);  // each row 40 times, mixed
+  const Tensor R = rand({int64_t(idx.size()), 24}, gen);
+  backward(sum(index_select(a, 0, idx) * R));
+  const std::vector<float> cpu = a.grad().to_f32();
+  for (int rep = 0; rep < 2; ++rep) {
+    Tensor ag = a.detach().to(Device::CUDA);
+    ag.set_requires_grad(true);
+    backward(sum(index_select(ag, 0, idx) * R.to(Device::CUDA)));
+    EXPECT_EQ(ag.grad().to_f32(), cpu) << "run " << rep;
+  }
+}
+
 TEST(CudaParity, Layers) {
   SKIP_WITHOUT_CUDA();
   Generator gen(4);
