@@ -87,6 +87,24 @@ run_timed() {
   timeout --kill-after=10 "$limit" "$@" >"$log" 2>&1
 }
 
+# pin CPUS CMD...: CMD on those cores (as is where taskset is missing); pin_prefix CPUS: the same
+# as a command prefix, for commands run under `timeout` (which cannot run a shell function).
+pin() {
+  local cpus=$1
+  shift
+  if command -v taskset >/dev/null; then taskset -c "$cpus" "$@"; else "$@"; fi
+}
+pin_prefix() { command -v taskset >/dev/null && echo "taskset -c $1"; }
+# unpack_deb FILE DIR: dpkg -x, or ar + tar where dpkg is missing.
+unpack_deb() {
+  if command -v dpkg >/dev/null; then
+    dpkg -x "$1" "$2"
+  else
+    local d
+    d=$(mktemp -d) && (cd "$d" && ar x "$1" && tar -xf data.tar.* -C "$2") && rm -rf "$d"
+  fi
+}
+
 # ---- 0. environment: driver, runtime, tools
 if [ $DRY = 0 ]; then
   gpu=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 | head -1)
@@ -103,7 +121,7 @@ note=""
 cmake_extra=()
 if ls .debs/*.deb >/dev/null 2>&1; then
   mkdir -p /tmp/deps
-  for f in .debs/*.deb; do dpkg -x "$f" /tmp/deps; done
+  for f in "$ROOT"/.debs/*.deb; do unpack_deb "$f" /tmp/deps; done
   D=/tmp/deps/usr
   A=$D/lib/x86_64-linux-gnu
   export CMAKE_PREFIX_PATH=$D${CMAKE_PREFIX_PATH:+:$CMAKE_PREFIX_PATH}
@@ -303,7 +321,7 @@ fi
 if ls "$DATA"/*.h5 >/dev/null 2>&1 && awk -v m="$minutes" 'BEGIN { exit !(m > 0.1) }'; then
   cfg=paper batch=512 tthreads=2
   [ $DRY = 1 ] && cfg=small batch=16 tthreads=1
-  taskset -c 0-1 "$B/apps/lensflow-train" --data "$DATA" --out "$RUN" --config $cfg --epochs 400 --batch $batch \
+  pin 0-1 "$B/apps/lensflow-train" --data "$DATA" --out "$RUN" --config $cfg --epochs 400 --batch $batch \
     --device $dev --threads $tthreads --seed 3 --max-minutes "$minutes" --quiet >"$LOGS/train.log" 2>&1 &
   train_pid=$!
   cpu_cores="3-$(($(nproc) - 1))"  # 0-1 train, 2 the sanitizer's host side
@@ -313,7 +331,8 @@ if ls "$DATA"/*.h5 >/dev/null 2>&1 && awk -v m="$minutes" 'BEGIN { exit !(m > 0.
     lim=$(awk -v m="$minutes" 'BEGIN { printf "%d", m * 60 / 2 }')
     [ $DRY = 1 ] && lim=300
     [ "$lim" -lt 20 ] && lim=20
-    (cd "$B" && run_timed "$b" "$lim" "$LOGS/$b.log" taskset -c "$cpu_cores" "$B/bench/$b")
+    # shellcheck disable=SC2046
+    (cd "$B" && run_timed "$b" "$lim" "$LOGS/$b.log" $(pin_prefix "$cpu_cores") "$B/bench/$b")
     rc=$?
     collect_figures
     add_part "$b (CPU, beside training)" $([ $rc = 0 ] && echo PASS || ([ $rc = 124 ] && echo TIME || echo FAIL)) \
