@@ -232,7 +232,7 @@ sanitizer_part() {  # writes one summary row into $LOGS/sanitizer.part
     "likelihood|$B/tests/test_lens_likelihood_test --gtest_filter=Likelihood.DeviceMatchesHost"
     "cut|$B/tests/test_lens_pspl_cut_test --gtest_filter=*Device*"
     "realization|$B/tests/test_lens_realization_test --gtest_filter=*Device*"
-    "ops|$B/tests/test_autodiff_cuda_parity_test --gtest_filter=-*Pool*"
+    "ops|$B/tests/test_autodiff_cuda_parity_test"
     "training data|$B/tests/test_pipeline_training_data_test --gtest_filter=*Device*"
     "simulator|$B/tests/test_lens_simulator_test --gtest_filter=*Device*"
   )
