@@ -1,5 +1,6 @@
 // autodiff/ops_shape.cpp — slice, concat, index_select, transpose and reshape shorthands.
 #include <cstring>
+#include <memory>
 
 #include "autodiff/dispatch.hpp"
 #include "autodiff/ops.hpp"
@@ -29,25 +30,44 @@ void copy_block(const Tensor& src, Tensor& dst, int axis, int64_t src_off, int64
   }
 }
 
-// Indices on the tensor's device for the gather kernels.
+// Indices on the tensor's device for the gather kernels. The device copy is queued without a
+// synchronization, and the forward's copy is kept for the backward (one upload per op).
 struct Indices {
   Indices(const std::vector<int64_t>& idx, Device device) : host(idx), dev(device) {
     if (dev == Device::CUDA && !idx.empty()) {
       ptr = kernels::device_alloc(idx.size() * sizeof(int64_t));
-      kernels::copy_host_to_device(ptr, idx.data(), idx.size() * sizeof(int64_t));
+      kernels::copy_host_to_device_async(ptr, idx.data(), idx.size() * sizeof(int64_t));
     }
   }
   ~Indices() {
-    if (ptr) kernels::device_free(ptr);
+    for (void* p : {ptr, rows_ptr})
+      if (p) kernels::device_free(p);
   }
   Indices(const Indices&) = delete;
   Indices& operator=(const Indices&) = delete;
   const int64_t* get() const {
     return dev == Device::CUDA ? static_cast<const int64_t*>(ptr) : host.data();
   }
+  // For the CUDA backward (kernels::gather_sum_axis_cuda), on the device: offsets (n + 1) then
+  // cols (m), the positions j of each row r in increasing j (a counting sort, built on first use).
+  const int64_t* device_rows_of(int64_t n) const {
+    if (!rows_ptr) {
+      std::vector<int64_t> csr(size_t(n) + 1 + host.size(), 0);
+      int64_t* off = csr.data();
+      int64_t* cols = off + n + 1;
+      for (int64_t r : host) ++off[r + 1];
+      for (int64_t r = 0; r < n; ++r) off[r + 1] += off[r];
+      std::vector<int64_t> next(off, off + n);
+      for (size_t j = 0; j < host.size(); ++j) cols[next[size_t(host[j])]++] = int64_t(j);
+      rows_ptr = kernels::device_alloc(csr.size() * sizeof(int64_t));
+      kernels::copy_host_to_device_async(rows_ptr, csr.data(), csr.size() * sizeof(int64_t));
+    }
+    return static_cast<const int64_t*>(rows_ptr);
+  }
   std::vector<int64_t> host;
   Device dev;
   void* ptr = nullptr;
+  mutable void* rows_ptr = nullptr;
 };
 
 }  // namespace
@@ -114,31 +134,30 @@ Tensor index_select(const Tensor& a, int axis, const std::vector<int64_t>& idx) 
   Shape out = a.shape();
   out[size_t(ax)] = m;
   Tensor y = Tensor::empty(out, a.dtype(), a.device());
-  {
-    const Indices ix(idx, a.device());
-    if (a.device() == Device::CUDA) {
-      LF_CUDA(kernels::gather_axis_cuda(a.data<float>(), y.data<float>(), ix.get(), outer, n, m,
-                                        inner));
-    } else {
-      dispatch_cpu(a.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        kernels::gather_axis_cpu<T>(a.data<T>(), y.data<T>(), ix.get(), outer, n, m, inner);
-      });
-    }
+  const auto ix = std::make_shared<const Indices>(idx, a.device());
+  if (a.device() == Device::CUDA) {
+    LF_CUDA(kernels::gather_axis_cuda(a.data<float>(), y.data<float>(), ix->get(), outer, n, m,
+                                      inner));
+  } else {
+    dispatch_cpu(a.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      kernels::gather_axis_cpu<T>(a.data<T>(), y.data<T>(), ix->get(), outer, n, m, inner);
+    });
   }
   const Shape from = a.shape();
   return record(y, "index_select", {a}, [=](const Tensor& g) {
-    Tensor gx = Tensor::zeros(from, g.dtype(), g.device());
-    const Indices ix(idx, g.device());
-    if (g.device() == Device::CUDA) {
-      LF_CUDA(kernels::scatter_add_axis_cuda(g.data<float>(), gx.data<float>(), ix.get(), outer, n,
-                                             m, inner));
-    } else {
-      dispatch_cpu(g.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        kernels::scatter_add_axis_cpu<T>(g.data<T>(), gx.data<T>(), ix.get(), outer, n, m, inner);
-      });
+    if (g.device() == Device::CUDA) {  // a gather per target row: no atomics, the CPU's sums
+      Tensor gx = Tensor::empty(from, g.dtype(), g.device());
+      LF_CUDA(kernels::gather_sum_axis_cuda(g.data<float>(), gx.data<float>(),
+                                            ix->device_rows_of(n), ix->device_rows_of(n) + n + 1,
+                                            outer, n, m, inner));
+      return std::vector<Tensor>{gx};
     }
+    Tensor gx = Tensor::zeros(from, g.dtype(), g.device());
+    dispatch_cpu(g.dtype(), [&](auto tag) {
+      using T = decltype(tag);
+      kernels::scatter_add_axis_cpu<T>(g.data<T>(), gx.data<T>(), ix->get(), outer, n, m, inner);
+    });
     return std::vector<Tensor>{gx};
   });
 }

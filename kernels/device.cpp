@@ -20,9 +20,11 @@ void device_pool_empty_cache() {}
 void* device_stream() { return nullptr; }
 void device_synchronize() {}
 void copy_host_to_device(void*, const void*, size_t) { no_cuda("copy_host_to_device"); }
+void copy_host_to_device_async(void*, const void*, size_t) { no_cuda("copy_host_to_device_async"); }
 void copy_device_to_host(void*, const void*, size_t) { no_cuda("copy_device_to_host"); }
 void copy_device_to_device(void*, const void*, size_t) { no_cuda("copy_device_to_device"); }
 void device_memset_zero(void*, size_t) { no_cuda("device_memset_zero"); }
+size_t device_free_bytes() { return 0; }
 
 }  // namespace lensflow::kernels
 #endif

@@ -1,8 +1,11 @@
 // kernels/device.cu — the CUDA context: device query, one stream, cuBLAS handle, and a caching
 // allocator (blocks are rounded to size classes and kept on free lists for reuse, so ops never
 // call cudaMalloc in steady state; on out-of-memory the cache is released and the call retried).
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <vector>
 
 #include "kernels/caching_pool.hpp"
 #include "kernels/cuda_utils.cuh"
@@ -79,8 +82,16 @@ void* device_alloc(size_t bytes) {
     cudaError_t e = cudaMalloc(&ptr, cls);
     if (e == cudaErrorMemoryAllocation) {
       cudaGetLastError();
-      LF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
+      // Everything queued may still use cached blocks, here and in the stream-ordered pool that
+      // the lens executors keep (lens/cuda_buffers.cuh): wait, then hand both back to the driver.
+      LF_CUDA_CHECK(cudaDeviceSynchronize());
       p.release_cache();
+      int dev = 0;
+      cudaMemPool_t stream_pool = nullptr;
+      if (cudaGetDevice(&dev) == cudaSuccess &&
+          cudaDeviceGetDefaultMemPool(&stream_pool, dev) == cudaSuccess)
+        cudaMemPoolTrimTo(stream_pool, 0);
+      cudaGetLastError();
       e = cudaMalloc(&ptr, cls);
     }
     if (e != cudaSuccess)
@@ -124,6 +135,62 @@ void copy_host_to_device(void* dst, const void* src, size_t bytes) {
   // The host buffer may be freed right after return: wait for the copy.
   LF_CUDA_CHECK(cudaStreamSynchronize(cuda::stream()));
 }
+namespace {
+
+// Pinned staging blocks for copy_host_to_device_async: a block is busy until the event recorded
+// after its copy has completed, then reused (the pool grows only while the host runs ahead).
+struct Staging {
+  struct Block {
+    void* p = nullptr;
+    size_t bytes = 0;
+    cudaEvent_t done = nullptr;
+  };
+  std::mutex m;
+  std::vector<Block> free, busy;
+};
+
+Staging& staging() {
+  static Staging* s = new Staging();  // never destroyed, like the pool
+  return *s;
+}
+
+}  // namespace
+
+void copy_host_to_device_async(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0) return;
+  Staging& s = staging();
+  std::lock_guard<std::mutex> lk(s.m);
+  for (size_t i = 0; i < s.busy.size();) {
+    const cudaError_t q = cudaEventQuery(s.busy[i].done);
+    if (q == cudaErrorNotReady) {
+      ++i;
+      continue;
+    }
+    LF_CUDA_CHECK(q);
+    s.free.push_back(s.busy[i]);
+    s.busy.erase(s.busy.begin() + std::ptrdiff_t(i));
+  }
+  Staging::Block b;
+  for (size_t i = 0; i < s.free.size(); ++i)
+    if (s.free[i].bytes >= bytes) {
+      b = s.free[i];
+      s.free.erase(s.free.begin() + std::ptrdiff_t(i));
+      break;
+    }
+  if (!b.p) {
+    b.bytes = std::max<size_t>(bytes, 64 * 1024);
+    LF_CUDA_CHECK(cudaMallocHost(&b.p, b.bytes));
+    LF_CUDA_CHECK(cudaEventCreateWithFlags(&b.done, cudaEventDisableTiming));
+  }
+  std::memcpy(b.p, src, bytes);
+  const cudaError_t e = cudaMemcpyAsync(dst, b.p, bytes, cudaMemcpyHostToDevice, cuda::stream());
+  const cudaError_t r = e == cudaSuccess ? cudaEventRecord(b.done, cuda::stream()) : e;
+  if (r != cudaSuccess) {
+    s.free.push_back(b);
+    cuda::throw_cuda(r, "copy_host_to_device_async", __FILE__, __LINE__);
+  }
+  s.busy.push_back(b);
+}
 void copy_device_to_host(void* dst, const void* src, size_t bytes) {
   if (bytes == 0) return;
   LF_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda::stream()));
@@ -136,6 +203,12 @@ void copy_device_to_device(void* dst, const void* src, size_t bytes) {
 void device_memset_zero(void* p, size_t bytes) {
   if (bytes == 0) return;
   LF_CUDA_CHECK(cudaMemsetAsync(p, 0, bytes, cuda::stream()));
+}
+size_t device_free_bytes() {
+  if (!cuda_device_available()) return 0;
+  size_t free_b = 0, total_b = 0;
+  LF_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return free_b;
 }
 
 }  // namespace lensflow::kernels

@@ -25,8 +25,12 @@ void device_pool_empty_cache();  // cudaFree every cached free block
 void* device_stream();  // the cudaStream_t, as void*
 void device_synchronize();
 void copy_host_to_device(void* dst, const void* src, size_t bytes);
+// Queues the copy and returns at once (no synchronization): src is staged through pinned memory
+// that is reused once the copy has run, so the caller may free or change src right away.
+void copy_host_to_device_async(void* dst, const void* src, size_t bytes);
 void copy_device_to_host(void* dst, const void* src, size_t bytes);
 void copy_device_to_device(void* dst, const void* src, size_t bytes);
 void device_memset_zero(void* p, size_t bytes);
+size_t device_free_bytes();  // free device memory now (cudaMemGetInfo; 0 without a device)
 
 }  // namespace lensflow::kernels

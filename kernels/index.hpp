@@ -23,8 +23,14 @@ void copy_block_cpu(const T* src, T* dst, int64_t outer, int64_t n_src, int64_t 
 
 void gather_axis_cuda(const float* x, float* y, const int64_t* idx, int64_t outer, int64_t n,
                       int64_t m, int64_t inner);
-void scatter_add_axis_cuda(const float* gy, float* gx, const int64_t* idx, int64_t outer,
-                           int64_t n, int64_t m, int64_t inner);
+// The scatter-add of gather_axis (its gradient) as a gather, without atomics: for each target
+// row r, gx[o, r, i] = sum of gy[o, cols[k], i] for k in [offsets[r], offsets[r + 1]) in that
+// order (written, not accumulated). offsets (n + 1) and cols (m) list, for each r, the positions j
+// with idx[j] == r in increasing j (a counting sort of idx): then the sums are those of
+// scatter_add_axis_cpu, added in the same order, so the results are the CPU twin's bit for bit
+// and do not depend on scheduling.
+void gather_sum_axis_cuda(const float* gy, float* gx, const int64_t* offsets, const int64_t* cols,
+                          int64_t outer, int64_t n, int64_t m, int64_t inner);
 void copy_block_cuda(const float* src, float* dst, int64_t outer, int64_t n_src, int64_t n_dst,
                      int64_t inner, int64_t src_off, int64_t dst_off, int64_t count);
 

@@ -89,7 +89,12 @@ void layernorm_forward_cuda(const float* x, const float* gamma, const float* bet
 void layernorm_backward_cuda(const float* x, const float* gamma, const float* mean,
                              const float* rstd, const float* gy, float* gx, float* ggamma,
                              float* gbeta, int64_t rows, int64_t C) {
-  if (rows == 0) return;
+  if (C == 0) return;  // every output is empty
+  if (rows == 0) {     // sums over no rows: zeros, as the CPU twin writes
+    device_memset_zero(ggamma, size_t(C) * sizeof(float));
+    device_memset_zero(gbeta, size_t(C) * sizeof(float));
+    return;
+  }
   const unsigned blocks = unsigned((rows + kRowsPerBlock - 1) / kRowsPerBlock);
   ln_backward_x_kernel<<<blocks, cuda::kThreads, 0, cuda::stream()>>>(x, gamma, mean, rstd, gy, gx,
                                                                       rows, C);

@@ -149,7 +149,7 @@ constexpr double kImageTolerance = 1e-8;
 // of them are true images (is_image[]). Returns the number of images, 3 or 5. The images are
 // polished with Newton on the lens equation itself, so each satisfies it to round-off even where
 // the polynomial is ill-conditioned (q ~ 1e-6).
-LENSFLOW_HD int binary_images(const BinaryLens& L, cplx zeta, cplx roots[5], bool is_image[5], bool warm) {
+LENSFLOW_HD_NOINLINE int binary_images(const BinaryLens& L, cplx zeta, cplx roots[5], bool is_image[5], bool warm) {
   const double shift = L.m2 <= L.m1 ? L.z2 : L.z1;  // origin on the lighter lens
   cplx c[6];
   detail::binary_poly_coeffs_shifted(L, zeta, shift, c);

@@ -408,7 +408,7 @@ constexpr double kContourErrGoal = 0.5;
 
 // Magnification of the uniform disk of radius rho centred on zeta0, by adaptive contour
 // integration (see the file comment). n0 initial samples (≥ 4), at most max_samples in all.
-LENSFLOW_HD ContourResult contour_mag_uniform(const BinaryLens& L, cplx zeta0, double rho, double tol_abs,
+LENSFLOW_HD_NOINLINE ContourResult contour_mag_uniform(const BinaryLens& L, cplx zeta0, double rho, double tol_abs,
                                               double tol_rel, int n0, int max_samples, ContourWorkspace& w) {
   using namespace contour;
   if (max_samples > kContourMaxSamples) max_samples = kContourMaxSamples;

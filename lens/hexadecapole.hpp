@@ -23,7 +23,7 @@ struct HexadecapoleResult {
 
 // zeta0: source centre, rho: radius, a1: limb darkening; A0, roots0, n0: the point-source
 // magnification, the 5 roots (warm start) and the image count at zeta0.
-LENSFLOW_HD HexadecapoleResult hexadecapole_mag(const BinaryLens& L, cplx zeta0, double rho, double a1, double A0,
+LENSFLOW_HD_NOINLINE HexadecapoleResult hexadecapole_mag(const BinaryLens& L, cplx zeta0, double rho, double a1, double A0,
                                                 const cplx roots0[5], int n0) {
   int changes = 0;
   auto mag_at = [&](double dx, double dy) {

@@ -1,14 +1,17 @@
 // lens/likelihood_cuda.cu — device likelihood: lightcurves_device per θ chunk, then one block per θ
 // reduces the flux sums (Σx²/m, Σm, Σx, Σlog m, m > 0); the host finishes with the same closed
 // form as the CPU path (log_likelihood_from_sums), so both backends share the F_base algebra.
+// Device and pinned buffers persist between calls (no cudaMalloc per call in MCMC).
 #include <cuda_runtime.h>
 
 #include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
 #include "lens/likelihood.hpp"
 
@@ -17,9 +20,7 @@ namespace {
 
 constexpr int kReduceThreads = 256;
 
-void cuda_check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("log_likelihood_device: ") + what + ": " + cudaGetErrorString(e));
-}
+void cuda_check(cudaError_t e, const char* what) { cuda_detail::check(e, "log_likelihood_device", what); }
 
 struct DeviceSums {
   double a, b, sum_x, sum_log_m;
@@ -65,63 +66,91 @@ __global__ void flux_sums_kernel(const double* __restrict__ A, const double* __r
   if (threadIdx.x == 0) out[k] = {sa[0], sb[0], sx[0], sl[0], sp[0]};
 }
 
-template <class T>
-struct DeviceBuffer {
-  T* p = nullptr;
-  explicit DeviceBuffer(std::size_t n) { cuda_check(cudaMalloc(&p, n * sizeof(T) + 1), "cudaMalloc"); }
-  ~DeviceBuffer() { cudaFree(p); }
-  DeviceBuffer(const DeviceBuffer&) = delete;
-  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+// Buffers kept across calls: MCMC evaluates the likelihood of the same light curve every step,
+// so the per-call cost is the θ upload, the kernels and one read-back of the sums. Grown to the
+// largest call seen; one call at a time (each call ends with a stream synchronization, so the
+// next one, on any stream, finds no queued work using them).
+struct Context {
+  std::mutex m;
+  cuda_detail::DeviceArray<double> t, x, A, fs;
+  cuda_detail::DeviceArray<EventParams> ev;
+  cuda_detail::DeviceArray<DeviceSums> sums;
+  cuda_detail::PinnedArray<EventParams> h_ev;
+  cuda_detail::PinnedArray<double> h_fs;
+  cuda_detail::PinnedArray<DeviceSums> h_sums;
+  std::vector<double> t_host, x_host;  // what t and x hold (uploaded again only when it changes)
 };
+
+Context& context() {
+  static Context* c = new Context();  // never destroyed: CUDA may be torn down first at exit
+  return *c;
+}
 
 }  // namespace
 
 void log_likelihood_device(const LightCurveView& obs, const double* theta, std::size_t n_theta,
                            const LikelihoodOptions& opt, double* logl, const LikelihoodExtras& extras,
                            void* stream_ptr) {
+  constexpr const char* fn = "log_likelihood_device";
   if (!cuda_device_available()) throw std::runtime_error("log_likelihood_device: no CUDA device present");
   if (opt.max_chunk_points == 0) throw std::invalid_argument("likelihood: max_chunk_points must be positive");
   if (n_theta == 0) return;
   if (theta == nullptr || logl == nullptr) throw std::invalid_argument("likelihood: null theta or output array");
-  const UsablePoints u = usable_points(obs);
+  UsablePoints u = usable_points(obs);
   validate_theta(theta, n_theta);
   cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
   const std::size_t n_t = u.t.size();
   const std::size_t chunk = std::max<std::size_t>(1, std::min(n_theta, opt.max_chunk_points / n_t));
 
-  DeviceBuffer<double> d_t(n_t), d_x(n_t), d_A(chunk * n_t), d_fs(chunk);
-  DeviceBuffer<EventParams> d_ev(chunk);
-  DeviceBuffer<DeviceSums> d_sums(chunk);
-  cuda_check(cudaMemcpyAsync(d_t.p, u.t.data(), n_t * sizeof(double), cudaMemcpyHostToDevice, stream), "copy t");
-  cuda_check(cudaMemcpyAsync(d_x.p, u.x.data(), n_t * sizeof(double), cudaMemcpyHostToDevice, stream), "copy x");
-  std::vector<EventParams> ev(chunk);
-  std::vector<double> fs(chunk);
-  std::vector<DeviceSums> sums(chunk);
-  for (std::size_t first = 0; first < n_theta; first += chunk) {
-    const std::size_t m = std::min(chunk, n_theta - first);
-    for (std::size_t k = 0; k < m; ++k) {
-      ev[k] = event_from_theta(theta + (first + k) * kThetaDim);
-      fs[k] = theta[(first + k) * kThetaDim + 7];
+  cuda_detail::retain_stream_ordered_pool();
+  Context& c = context();
+  std::lock_guard<std::mutex> lock(c.m);
+  try {
+    if (c.t_host != u.t || c.x_host != u.x) {
+      c.t_host.clear();  // stale until the copies below have finished
+      cuda_check(cudaMemcpyAsync(c.t.reserve(n_t, fn), u.t.data(), n_t * sizeof(double), cudaMemcpyHostToDevice, stream), "copy t");
+      cuda_check(cudaMemcpyAsync(c.x.reserve(n_t, fn), u.x.data(), n_t * sizeof(double), cudaMemcpyHostToDevice, stream), "copy x");
+      cuda_check(cudaStreamSynchronize(stream), "synchronize");  // u is freed on return
+      c.t_host = std::move(u.t);
+      c.x_host = std::move(u.x);
     }
-    cuda_check(cudaMemcpyAsync(d_ev.p, ev.data(), m * sizeof(EventParams), cudaMemcpyHostToDevice, stream), "copy events");
-    cuda_check(cudaMemcpyAsync(d_fs.p, fs.data(), m * sizeof(double), cudaMemcpyHostToDevice, stream), "copy f_s");
-    lightcurves_device(d_ev.p, m, d_t.p, n_t, opt.finite_source, opt.fs, d_A.p, nullptr, stream);
-    flux_sums_kernel<<<static_cast<unsigned>(m), kReduceThreads, 0, stream>>>(d_A.p, d_x.p, d_fs.p, n_t, d_sums.p);
-    cuda_check(cudaGetLastError(), "flux_sums_kernel launch");
-    cuda_check(cudaMemcpyAsync(sums.data(), d_sums.p, m * sizeof(DeviceSums), cudaMemcpyDeviceToHost, stream), "copy sums");
-    cuda_check(cudaStreamSynchronize(stream), "synchronize");  // host buffers are reused next chunk
-    for (std::size_t k = 0; k < m; ++k) {
-      const std::size_t j = first + k;
-      FluxSums s;
-      s.a = sums[k].a;
-      s.b = sums[k].b;
-      s.sum_x = sums[k].sum_x;
-      s.sum_log_m = sums[k].sum_log_m;
-      s.n = n_t;
-      s.positive = sums[k].positive != 0;
-      logl[j] = log_likelihood_from_sums(s, opt.fbase, extras.fbase ? extras.fbase + j : nullptr,
-                                         extras.chi2 ? extras.chi2 + j : nullptr);
+    double* d_A = c.A.reserve(chunk * n_t, fn);
+    double* d_fs = c.fs.reserve(chunk, fn);
+    EventParams* d_ev = c.ev.reserve(chunk, fn);
+    DeviceSums* d_sums = c.sums.reserve(chunk, fn);
+    EventParams* ev = c.h_ev.reserve(chunk, fn);
+    double* fs = c.h_fs.reserve(chunk, fn);
+    DeviceSums* sums = c.h_sums.reserve(chunk, fn);
+    for (std::size_t first = 0; first < n_theta; first += chunk) {
+      const std::size_t m = std::min(chunk, n_theta - first);
+      for (std::size_t k = 0; k < m; ++k) {
+        ev[k] = event_from_theta(theta + (first + k) * kThetaDim);
+        fs[k] = theta[(first + k) * kThetaDim + 7];
+      }
+      cuda_check(cudaMemcpyAsync(d_ev, ev, m * sizeof(EventParams), cudaMemcpyHostToDevice, stream), "copy events");
+      cuda_check(cudaMemcpyAsync(d_fs, fs, m * sizeof(double), cudaMemcpyHostToDevice, stream), "copy f_s");
+      lightcurves_device(d_ev, m, c.t.get(), n_t, opt.finite_source, opt.fs, d_A, nullptr, stream);
+      flux_sums_kernel<<<static_cast<unsigned>(m), kReduceThreads, 0, stream>>>(d_A, c.x.get(), d_fs, n_t, d_sums);
+      cuda_check(cudaGetLastError(), "flux_sums_kernel launch");
+      cuda_check(cudaMemcpyAsync(sums, d_sums, m * sizeof(DeviceSums), cudaMemcpyDeviceToHost, stream), "copy sums");
+      cuda_check(cudaStreamSynchronize(stream), "synchronize");  // the staging buffers are reused next chunk
+      for (std::size_t k = 0; k < m; ++k) {
+        const std::size_t j = first + k;
+        FluxSums s;
+        s.a = sums[k].a;
+        s.b = sums[k].b;
+        s.sum_x = sums[k].sum_x;
+        s.sum_log_m = sums[k].sum_log_m;
+        s.n = n_t;
+        s.positive = sums[k].positive != 0;
+        logl[j] = log_likelihood_from_sums(s, opt.fbase, extras.fbase ? extras.fbase + j : nullptr,
+                                           extras.chi2 ? extras.chi2 + j : nullptr);
+      }
     }
+  } catch (...) {
+    cudaStreamSynchronize(stream);  // leave no queued work on the kept buffers
+    cudaGetLastError();
+    throw;
   }
 }
 

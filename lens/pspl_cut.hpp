@@ -50,42 +50,68 @@ LENSFLOW_HD bool in_window(double t, double lo, double hi) { return t >= lo - 1e
 
 }  // namespace detail
 
+// The sums over the points of a light curve that the cut needs are taken through a policy, so
+// that the host and the device run the same fit: SerialSums (the CPU, one thread per event) adds
+// the terms in index order; the device cut (lens/pspl_cut_cuda.cu) runs one block per event with a
+// block-wide policy of the same interface, every thread of the block getting the same totals.
+//   sums.total<K>(n, f, out): out[k] = Σ_{i<n} of the terms that f(i, acc) adds to acc[k];
+//   sums.argmax(a, n): the lowest index of the largest a[i].
+struct SerialSums {
+  template <int K, class F>
+  LENSFLOW_HD void total(long n, const F& f, double (&out)[K]) const {
+    for (int k = 0; k < K; ++k) out[k] = 0.0;
+    for (long i = 0; i < n; ++i) f(i, out);
+  }
+  LENSFLOW_HD long argmax(const double* a, long n) const {
+    long imax = 0;
+    for (long i = 1; i < n; ++i)
+      if (a[i] > a[imax]) imax = i;
+    return imax;
+  }
+};
+
 // χ² of the PSPL (t0, u0, tE) against A over the points with t in [lo, hi); n_used receives their
 // number.
+template <class Sums>
+LENSFLOW_HD double pspl_chi2(const Sums& sums, const double* A, const double* t, long n_t, double t0, double u0,
+                             double tE, double snr_base, double lo, double hi, long* n_used) {
+  double s[2];  // Σ (A - P)² / A, number of points
+  sums.total(n_t, [&](long i, double* acc) {
+    if (!detail::in_window(t[i], lo, hi)) return;
+    const double d = A[i] - single_point_mag(detail::pspl_u(t[i], t0, u0, tE));
+    acc[0] += d * d / A[i];
+    acc[1] += 1.0;
+  }, s);
+  if (n_used) *n_used = long(s[1]);
+  return snr_base * snr_base * s[0];
+}
 LENSFLOW_HD double pspl_chi2(const double* A, const double* t, long n_t, double t0, double u0, double tE,
                              double snr_base, double lo, double hi, long* n_used) {
-  double c = 0.0;
-  long m = 0;
-  for (long i = 0; i < n_t; ++i) {
-    if (!detail::in_window(t[i], lo, hi)) continue;
-    const double d = A[i] - single_point_mag(detail::pspl_u(t[i], t0, u0, tE));
-    c += d * d / A[i];
-    ++m;
-  }
-  if (n_used) *n_used = m;
-  return snr_base * snr_base * c;
+  return pspl_chi2(SerialSums{}, A, t, n_t, t0, u0, tE, snr_base, lo, hi, n_used);
 }
 
 // Levenberg–Marquardt fit of (t0, u0, tE) to A over all n_t points, from one start.
-LENSFLOW_HD PsplFit fit_pspl_from(const double* A, const double* t, long n_t, double t0, double u0, double tE,
-                                  double snr_base, int max_iter) {
+template <class Sums>
+LENSFLOW_HD PsplFit fit_pspl_from(const Sums& sums, const double* A, const double* t, long n_t, double t0, double u0,
+                                  double tE, double snr_base, int max_iter) {
   const double F = snr_base * snr_base;
   double p[3] = {t0, u0, log(tE)};
   auto chi2_at = [&](const double* q) {
     const double te = exp(q[2]);
-    double c = 0.0;
-    for (long i = 0; i < n_t; ++i) {
+    double c[1];
+    sums.total(n_t, [&](long i, double* acc) {
       const double d = A[i] - single_point_mag(detail::pspl_u(t[i], q[0], q[1], te));
-      c += d * d / A[i];
-    }
-    return F * c;
+      acc[0] += d * d / A[i];
+    }, c);
+    return F * c[0];
   };
   double chi2 = chi2_at(p), lambda = 1e-3;
   for (int it = 0; it < max_iter; ++it) {
-    // Normal equations J^T W J δ = J^T W r for r = A - P, W = F / A.
-    double H[3][3] = {{0, 0, 0}, {0, 0, 0}, {0, 0, 0}}, g[3] = {0, 0, 0};
+    // Normal equations J^T W J δ = J^T W r for r = A - P, W = F / A: g[a] = Σ w J[a] r,
+    // H[a][b] = Σ w J[a] J[b] (b <= a), packed as ng = {g0, g1, g2, H00, H10, H11, H20, H21, H22}.
+    double ng[9];
     const double te = exp(p[2]);
-    for (long i = 0; i < n_t; ++i) {
+    sums.total(n_t, [&](long i, double* acc) {
       const double tau = (t[i] - p[0]) / te;
       const double u = detail::pspl_u(t[i], p[0], p[1], te);
       const double u2 = u * u, s4 = sqrt(u2 + 4.0);
@@ -93,11 +119,16 @@ LENSFLOW_HD PsplFit fit_pspl_from(const double* A, const double* t, long n_t, do
       const double dPdu = -8.0 / (u2 * s4 * s4 * s4);
       const double J[3] = {dPdu * (-tau / (te * u)), dPdu * (p[1] / u), dPdu * (-tau * tau / u)};
       const double w = F / A[i], r = A[i] - P;
+      int h = 3;
       for (int a = 0; a < 3; ++a) {
-        g[a] += w * J[a] * r;
-        for (int b = 0; b <= a; ++b) H[a][b] += w * J[a] * J[b];
+        acc[a] += w * J[a] * r;
+        for (int b = 0; b <= a; ++b) acc[h++] += w * J[a] * J[b];
       }
-    }
+    }, ng);
+    const double* g = ng;
+    double H[3][3];
+    for (int a = 0, h = 3; a < 3; ++a)
+      for (int b = 0; b <= a; ++b) H[a][b] = ng[h++];
     bool improved = false;
     for (int tries = 0; tries < 8 && !improved; ++tries) {
       // Solve (H + λ diag H) δ = g by Cramer's rule (3×3, symmetric).
@@ -142,32 +173,41 @@ LENSFLOW_HD PsplFit fit_pspl_from(const double* A, const double* t, long n_t, do
 
 // Best PSPL fit over four starts: the event's own (t0, u0, tE), and the peak of A (its time, and
 // the u0 that gives its height) with tE, tE/3 and 3 tE.
-LENSFLOW_HD PsplFit fit_pspl(const double* A, const double* t, long n_t, double t0, double u0, double tE,
-                             double snr_base, int max_iter) {
-  PsplFit best = fit_pspl_from(A, t, n_t, t0, u0, tE, snr_base, max_iter);
-  long imax = 0;
-  for (long i = 1; i < n_t; ++i)
-    if (A[i] > A[imax]) imax = i;
+template <class Sums>
+LENSFLOW_HD PsplFit fit_pspl(const Sums& sums, const double* A, const double* t, long n_t, double t0, double u0,
+                             double tE, double snr_base, int max_iter) {
+  PsplFit best = fit_pspl_from(sums, A, t, n_t, t0, u0, tE, snr_base, max_iter);
+  const long imax = sums.argmax(A, n_t);
   const double Am = fmax(A[imax], 1.0 + 1e-9);
   const double u_peak = sqrt(fmax(2.0 * (Am / sqrt(Am * Am - 1.0) - 1.0), 1e-12));
   const double scales[3] = {1.0, 1.0 / 3.0, 3.0};
   for (int k = 0; k < 3; ++k) {
-    const PsplFit f = fit_pspl_from(A, t, n_t, t[imax], u_peak, tE * scales[k], snr_base, max_iter);
+    const PsplFit f = fit_pspl_from(sums, A, t, n_t, t[imax], u_peak, tE * scales[k], snr_base, max_iter);
     if (f.chi2 < best.chi2) best = f;
   }
   return best;
 }
+LENSFLOW_HD PsplFit fit_pspl(const double* A, const double* t, long n_t, double t0, double u0, double tE,
+                             double snr_base, int max_iter) {
+  return fit_pspl(SerialSums{}, A, t, n_t, t0, u0, tE, snr_base, max_iter);
+}
 
 // χ²/dof of one event's magnification sequence A (n_t points at times t) under the cut options.
-LENSFLOW_HD double cut_chi2_dof(const CutOptions& opt, const EventParams& ev, const double* A, const double* t,
-                                long n_t) {
+template <class Sums>
+LENSFLOW_HD double cut_chi2_dof(const Sums& sums, const CutOptions& opt, const EventParams& ev, const double* A,
+                                const double* t, long n_t) {
   if (opt.mode == CutMode::paper) {
     long m = 0;
-    const double c = pspl_chi2(A, t, n_t, ev.t0, ev.u0, ev.tE, opt.snr_base, opt.window_lo, opt.window_hi, &m);
+    const double c =
+        pspl_chi2(sums, A, t, n_t, ev.t0, ev.u0, ev.tE, opt.snr_base, opt.window_lo, opt.window_hi, &m);
     return m > 3 ? c / double(m - 3) : HUGE_VAL;
   }
-  const PsplFit f = fit_pspl(A, t, n_t, ev.t0, ev.u0, ev.tE, opt.snr_base, opt.max_iter);
+  const PsplFit f = fit_pspl(sums, A, t, n_t, ev.t0, ev.u0, ev.tE, opt.snr_base, opt.max_iter);
   return n_t > 3 ? f.chi2 / double(n_t - 3) : HUGE_VAL;
+}
+LENSFLOW_HD double cut_chi2_dof(const CutOptions& opt, const EventParams& ev, const double* A, const double* t,
+                                long n_t) {
+  return cut_chi2_dof(SerialSums{}, opt, ev, A, t, n_t);
 }
 
 // Batched cut: chi2_dof[e] for the rows A[e * n_t ...] (row-major n_events × n_t), CPU threads
@@ -176,8 +216,8 @@ LENSFLOW_HD double cut_chi2_dof(const CutOptions& opt, const EventParams& ev, co
 void pspl_cut_host(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
                    const CutOptions& opt, double* chi2_dof, int n_threads = 0);
 
-// Device twin (device pointers; stream is a cudaStream_t, nullptr = default). Paper mode: one
-// block per event with a block reduction; fit mode: one thread per event running fit_pspl. A is
+// Device twin (device pointers; stream is a cudaStream_t, nullptr = default): one block per event
+// running cut_chi2_dof with block-wide sums (same fit as the host, sums in another order). A is
 // not validated on the device (it comes from lightcurves_device, which validates its inputs).
 // Throws std::runtime_error without CUDA.
 void pspl_cut_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,

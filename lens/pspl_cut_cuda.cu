@@ -1,6 +1,8 @@
 // lens/pspl_cut_cuda.cu — CUDA executor of the 1L1S cut (the physics is in lens/pspl_cut.hpp).
-// Paper mode: one block per event, threads stride over the epochs, block reduction of χ² and of
-// the window count. Fit mode: one thread per event running the same fit_pspl as the CPU.
+// One block per event in both modes: the block's threads stride over the epochs and every sum of
+// the cut (the window χ², the Levenberg–Marquardt normal equations, the trial χ², the peak of A) is
+// a block reduction whose total every thread receives, so all threads follow the same fit and
+// the loads of A and t are coalesced. The reduction order is fixed (deterministic results).
 #include <cuda_runtime.h>
 
 #include <stdexcept>
@@ -13,41 +15,67 @@ namespace lensflow::lens {
 namespace {
 
 constexpr int kBlock = 256;
+constexpr int kWarps = kBlock / 32;
+constexpr int kMaxSums = 9;  // the most sums taken at once (the normal equations)
 
-__global__ void paper_cut_kernel(const EventParams* ev, const double* t, long n_t, const double* A, CutOptions opt,
-                                 double* out) {
-  const long e = blockIdx.x;
-  const EventParams p = ev[e];
-  const double* a = A + e * n_t;
-  double c = 0.0, m = 0.0;
-  for (long i = threadIdx.x; i < n_t; i += blockDim.x) {
-    if (!detail::in_window(t[i], opt.window_lo, opt.window_hi)) continue;
-    const double d = a[i] - single_point_mag(detail::pspl_u(t[i], p.t0, p.u0, p.tE));
-    c += d * d / a[i];
-    m += 1.0;
-  }
-  __shared__ double sc[kBlock], sm[kBlock];
-  sc[threadIdx.x] = c;
-  sm[threadIdx.x] = m;
-  __syncthreads();
-  for (int w = kBlock / 2; w > 0; w >>= 1) {
-    if (threadIdx.x < w) {
-      sc[threadIdx.x] += sc[threadIdx.x + w];
-      sm[threadIdx.x] += sm[threadIdx.x + w];
+// The block-wide sums policy of lens/pspl_cut.hpp: per-thread partial sums over a strided range,
+// warp shuffles, then every thread adds the warps' partials in warp order from shared memory.
+// Every thread of the block must call it (the calls are in uniform control flow: the fit's
+// decisions depend only on totals that all threads share).
+struct BlockSums {
+  double* partial;  // shared, kMaxSums * kWarps
+  long* where;      // shared, kWarps
+
+  template <int K, class F>
+  __device__ void total(long n, const F& f, double (&out)[K]) const {
+    static_assert(K <= kMaxSums, "BlockSums: too many sums at once");
+    double acc[K];
+    for (int k = 0; k < K; ++k) acc[k] = 0.0;
+    for (long i = threadIdx.x; i < n; i += kBlock) f(i, acc);
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    for (int k = 0; k < K; ++k) {
+      double v = acc[k];
+      for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+      if (lane == 0) partial[k * kWarps + warp] = v;
     }
     __syncthreads();
+    for (int k = 0; k < K; ++k) {
+      double s = 0.0;
+      for (int w = 0; w < kWarps; ++w) s += partial[k * kWarps + w];
+      out[k] = s;
+    }
+    __syncthreads();  // partial is reused by the next call
   }
-  if (threadIdx.x == 0) {
-    const double n = sm[0];
-    out[e] = n > 3.0 ? opt.snr_base * opt.snr_base * sc[0] / (n - 3.0) : HUGE_VAL;
-  }
-}
 
-__global__ void fit_cut_kernel(const EventParams* ev, std::size_t n_events, const double* t, long n_t, const double* A,
-                               CutOptions opt, double* out) {
-  const std::size_t e = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
-  if (e >= n_events) return;
-  out[e] = cut_chi2_dof(opt, ev[e], A + e * n_t, t, n_t);
+  // Lowest index of the largest a[i] (the serial scan's answer).
+  __device__ long argmax(const double* a, long n) const {
+    long best = 0;  // n >= 4 (checked on the host)
+    for (long i = threadIdx.x; i < n; i += kBlock)
+      if (a[i] > a[best]) best = i;
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    for (int o = 16; o > 0; o >>= 1) {
+      const long other = __shfl_down_sync(0xffffffffu, best, o);
+      if (a[other] > a[best] || (a[other] == a[best] && other < best)) best = other;
+    }
+    if (lane == 0) where[warp] = best;
+    __syncthreads();
+    best = where[0];
+    for (int w = 1; w < kWarps; ++w) {
+      const long other = where[w];
+      if (a[other] > a[best] || (a[other] == a[best] && other < best)) best = other;
+    }
+    __syncthreads();
+    return best;
+  }
+};
+
+__global__ void __launch_bounds__(kBlock) cut_kernel(const EventParams* ev, const double* t, long n_t,
+                                                     const double* A, CutOptions opt, double* out) {
+  __shared__ double partial[kMaxSums * kWarps];
+  __shared__ long where[kWarps];
+  const long e = blockIdx.x;
+  const double r = cut_chi2_dof(BlockSums{partial, where}, opt, ev[e], A + e * n_t, t, n_t);
+  if (threadIdx.x == 0) out[e] = r;
 }
 
 void check(cudaError_t err, const char* what) {
@@ -61,16 +89,14 @@ void pspl_cut_device(const EventParams* ev, std::size_t n_events, const double* 
   if (n_events == 0) return;
   if (!ev || !t || !A || !chi2_dof) throw std::invalid_argument("pspl_cut_device: null pointer with n_events > 0");
   if (n_t < 4) throw std::invalid_argument("pspl_cut_device: need at least 4 epochs");
+  if (n_events > 0x7fffffffu) throw std::invalid_argument("pspl_cut_device: more than 2^31 - 1 events in one call");
   int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0)
+  if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+    cudaGetLastError();
     throw std::runtime_error("pspl_cut_device: no CUDA device available");
-  cudaStream_t s = static_cast<cudaStream_t>(stream);
-  if (opt.mode == CutMode::paper) {
-    paper_cut_kernel<<<static_cast<unsigned>(n_events), kBlock, 0, s>>>(ev, t, long(n_t), A, opt, chi2_dof);
-  } else {
-    const unsigned blocks = static_cast<unsigned>((n_events + 63) / 64);
-    fit_cut_kernel<<<blocks, 64, 0, s>>>(ev, n_events, t, long(n_t), A, opt, chi2_dof);
   }
+  cut_kernel<<<static_cast<unsigned>(n_events), kBlock, 0, static_cast<cudaStream_t>(stream)>>>(ev, t, long(n_t), A,
+                                                                                                 opt, chi2_dof);
   check(cudaGetLastError(), "kernel launch");
 }
 

@@ -99,7 +99,8 @@ void realize_batch_host(const RealizationConfig& cfg, const float* mag, const Ev
 
 #if !LENSFLOW_HAVE_CUDA
 void realize_batch_device(const RealizationConfig&, const float*, const EventParams*, const std::uint64_t*,
-                          std::size_t, std::uint64_t, std::uint64_t, float*, float*, double*, float*, void*) {
+                          std::size_t, std::uint64_t, std::uint64_t, float*, float*, double*, float*, void*,
+                          const std::int64_t*) {
   throw std::runtime_error("realize_batch_device: lensflow was built without CUDA");
 }
 #endif

@@ -134,9 +134,14 @@ void realize_batch_host(const RealizationConfig& cfg, const float* mag, const Ev
 // per sample; the median is found by a bitonic sort in shared memory, so n_win <= 8192 on the
 // device (std::invalid_argument otherwise). Same numbers as the host to float round-off. mag is
 // not validated on the device. Throws std::runtime_error without CUDA or a device.
+// kDeviceMaxWindow is that n_win limit.
+// rows (nullable, a device array of B indices): sample b is the sequence rows[b] of mag, ev and
+// sample_id (a resident training set realized batch by batch without gathering it first); the
+// indices are trusted (in range).
+constexpr std::size_t kDeviceMaxWindow = 8192;
 void realize_batch_device(const RealizationConfig& cfg, const float* mag, const EventParams* ev,
                           const std::uint64_t* sample_id, std::size_t B, std::uint64_t seed, std::uint64_t epoch,
                           float* x_out, float* theta_std_out, double* theta_out = nullptr, float* flux_out = nullptr,
-                          void* stream = nullptr);
+                          void* stream = nullptr, const std::int64_t* rows = nullptr);
 
 }  // namespace lensflow::lens

@@ -14,17 +14,19 @@ namespace lensflow::lens {
 namespace {
 
 constexpr int kThreads = 512;
-constexpr std::size_t kMaxWin = 8192;  // shared-memory sort capacity (32 KiB of floats)
+constexpr std::size_t kMaxWin = kDeviceMaxWindow;  // shared-memory sort capacity (32 KiB of floats)
 
 __global__ void realize_kernel(RealizationConfig cfg, ThetaStandardization st, const float* mag, const EventParams* ev,
-                               const std::uint64_t* sample_id, std::uint64_t seed, std::uint64_t epoch, unsigned pow2,
-                               float* x_out, float* theta_std_out, double* theta_out, float* flux_out) {
+                               const std::uint64_t* sample_id, const std::int64_t* rows, std::uint64_t seed,
+                               std::uint64_t epoch, unsigned pow2, float* x_out, float* theta_std_out,
+                               double* theta_out, float* flux_out) {
   extern __shared__ float s[];
   const std::size_t b = blockIdx.x;
+  const std::size_t row = rows ? std::size_t(rows[b]) : b;  // where sample b's inputs are
   const long W = long(cfg.n_win);
-  const std::uint64_t id = sample_id[b];
+  const std::uint64_t id = sample_id[row];
   const RealizationDraw d = realization_draw(cfg, seed, epoch, id);
-  const float* m = mag + b * cfg.n_seq;
+  const float* m = mag + row * cfg.n_seq;
   float* xo = x_out + b * W;
   for (long j = threadIdx.x; j < long(pow2); j += blockDim.x) {
     if (j < W) {
@@ -58,7 +60,7 @@ __global__ void realize_kernel(RealizationConfig cfg, ThetaStandardization st, c
   for (long j = threadIdx.x; j < W; j += blockDim.x) xo[j] = preprocess_point(xo[j], med);
   if (threadIdx.x == 0) {
     double th[kThetaDim];
-    realization_theta(cfg, ev[b], d, th);
+    realization_theta(cfg, ev[row], d, th);
     for (int k = 0; k < kThetaDim; ++k) {
       theta_std_out[b * kThetaDim + k] = float((th[k] - st.mean[k]) / st.std[k]);
       if (theta_out) theta_out[b * kThetaDim + k] = th[k];
@@ -70,7 +72,8 @@ __global__ void realize_kernel(RealizationConfig cfg, ThetaStandardization st, c
 
 void realize_batch_device(const RealizationConfig& cfg, const float* mag, const EventParams* ev,
                           const std::uint64_t* sample_id, std::size_t B, std::uint64_t seed, std::uint64_t epoch,
-                          float* x_out, float* theta_std_out, double* theta_out, float* flux_out, void* stream) {
+                          float* x_out, float* theta_std_out, double* theta_out, float* flux_out, void* stream,
+                          const std::int64_t* rows) {
   validate_realization_config(cfg);
   if (cfg.n_win > kMaxWin)
     throw std::invalid_argument("realize_batch_device: n_win = " + std::to_string(cfg.n_win) +
@@ -83,7 +86,7 @@ void realize_batch_device(const RealizationConfig& cfg, const float* mag, const 
   while (pow2 < cfg.n_win) pow2 <<= 1;
   const ThetaStandardization st = theta_standardization(cfg.prior);
   realize_kernel<<<static_cast<unsigned>(B), kThreads, pow2 * sizeof(float), static_cast<cudaStream_t>(stream)>>>(
-      cfg, st, mag, ev, sample_id, seed, epoch, pow2, x_out, theta_std_out, theta_out, flux_out);
+      cfg, st, mag, ev, sample_id, rows, seed, epoch, pow2, x_out, theta_std_out, theta_out, flux_out);
   const cudaError_t err = cudaGetLastError();
   if (err != cudaSuccess)
     throw std::runtime_error(std::string("realize_batch_device: kernel launch: ") + cudaGetErrorString(err));

@@ -46,7 +46,7 @@ LENSFLOW_HD void horner_with_bound(const cplx* c, const double* abs_c, int n, cp
 
 // Roots of sum_{k=0..n} c[k] z^k, 1 <= n <= 5, c[n] != 0. `roots` receives n roots; with
 // warm = true it must hold n starting estimates on input (any distinct values work).
-LENSFLOW_HD void poly_roots(const cplx* c, int n, cplx* roots, bool warm) {
+LENSFLOW_HD_NOINLINE void poly_roots(const cplx* c, int n, cplx* roots, bool warm) {
   if (n <= 0) return;
   if (n == 1) {
     roots[0] = -c[0] / c[1];

@@ -31,6 +31,14 @@ class SampleSource {
   // only on (pos[i], epoch) — not on n, call order or thread count.
   virtual void realize(const int64_t* pos, int64_t n, uint64_t epoch, float* x,
                        float* theta) const = 0;
+  // Optional realization on the GPU, for a model trained there. prepare_device() readies it once
+  // (uploads what it needs) and says whether it is available; then realize_on_device() writes
+  // the same x and theta as realize() (to float round-off) into DEVICE arrays, for positions given
+  // as a DEVICE array, queued on the kernels' stream: no host round trip per batch. By default a
+  // source cannot, and batches are realized on the host and copied.
+  virtual bool prepare_device() const { return false; }
+  virtual void realize_on_device(const int64_t* /*pos_dev*/, int64_t /*n*/, uint64_t /*epoch*/,
+                                 float* /*x_dev*/, float* /*theta_dev*/) const {}
 };
 
 struct Batch {

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "autodiff/ops.hpp"
+#include "kernels/device.hpp"
 #include "nn/adam.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/grad_clip.hpp"
@@ -61,6 +62,77 @@ void unpack_history(const std::string& path, const std::vector<double>& v,
   p = Partial{r[0], int64_t(r[1]), int64_t(r[2]), r[3]};
 }
 
+// Positions uploaded for one device batch (queued, no synchronization; freed stream-ordered).
+class DevicePositions {
+ public:
+  DevicePositions(const int64_t* pos, int64_t n)
+      : p_(kernels::device_alloc(size_t(n) * sizeof(int64_t))) {
+    kernels::copy_host_to_device_async(p_, pos, size_t(n) * sizeof(int64_t));
+  }
+  ~DevicePositions() { kernels::device_free(p_); }
+  DevicePositions(const DevicePositions&) = delete;
+  DevicePositions& operator=(const DevicePositions&) = delete;
+  const int64_t* get() const { return static_cast<const int64_t*>(p_); }
+
+ private:
+  void* p_;
+};
+
+// The batches of an epoch as tensors on the training device. With the model on the GPU and a
+// source that can realize there, each batch is realized in place on the device (the positions go
+// up asynchronously: no host round trip per step); otherwise the BatchLoader realizes them on a
+// CPU thread and they are copied. Batch b of epoch e is the same slice of the same order either way.
+class EpochBatches {
+ public:
+  EpochBatches(const SampleSource& src, int64_t batch_size, uint64_t seed, int prefetch, ad::Device dev)
+      : src_(src),
+        seed_(seed),
+        dev_(dev),
+        on_device_(dev == ad::Device::CUDA && src.prepare_device()),
+        loader_(src, batch_size, seed, prefetch),
+        B_(loader_.batch_size()),
+        n_batches_(loader_.batches()) {}
+
+  void start_epoch(int64_t epoch, int64_t first_batch) {
+    epoch_ = epoch;
+    next_ = first_batch;
+    if (on_device_)
+      order_ = epoch_order(src_.size(), seed_, epoch);
+    else
+      loader_.start_epoch(epoch, first_batch);
+  }
+
+  // The next batch (x [B, L, C], theta [B, D]) and its index; false after the epoch's last.
+  bool next(ad::Tensor& x, ad::Tensor& theta, int64_t& index) {
+    const int64_t L = src_.length(), C = src_.channels(), D = src_.dim();
+    if (on_device_) {
+      if (next_ >= n_batches_) return false;
+      x = ad::Tensor::empty({B_, L, C}, ad::DType::F32, dev_);
+      theta = ad::Tensor::empty({B_, D}, ad::DType::F32, dev_);
+      const DevicePositions pos(order_.data() + next_ * B_, B_);
+      src_.realize_on_device(pos.get(), B_, uint64_t(epoch_), x.data<float>(), theta.data<float>());
+      index = next_++;
+      return true;
+    }
+    Batch batch;
+    if (!loader_.next(batch)) return false;
+    x = ad::Tensor::from_vector(batch.x, {B_, L, C}, dev_);
+    theta = ad::Tensor::from_vector(batch.theta, {B_, D}, dev_);
+    index = batch.index;
+    return true;
+  }
+
+ private:
+  const SampleSource& src_;
+  uint64_t seed_;
+  ad::Device dev_;
+  bool on_device_;
+  BatchLoader loader_;  // idle when on_device_
+  int64_t B_, n_batches_;
+  int64_t epoch_ = 0, next_ = 0;
+  std::vector<int64_t> order_;
+};
+
 }  // namespace
 
 void make_directories(const std::string& dir) {
@@ -84,15 +156,25 @@ double mean_nll(const nn::PosteriorModel& model, const SampleSource& src, int64_
   const int64_t n = src.size(), L = src.length(), C = src.channels(), D = src.dim();
   double sum = 0.0;
   std::vector<int64_t> pos;
+  const auto dev = model.device();
+  const bool on_device = dev == ad::Device::CUDA && src.prepare_device();
   for (int64_t b = 0; b < n; b += batch) {
     const int64_t m = std::min(batch, n - b);
     pos.resize(m);
     for (int64_t i = 0; i < m; ++i) pos[i] = b + i;
-    std::vector<float> x(m * L * C), th(m * D);
-    src.realize(pos.data(), m, epoch, x.data(), th.data());
-    const auto dev = model.device();
-    const ad::Tensor lp = model.log_prob(ad::Tensor::from_vector(x, {m, L, C}, dev),
-                                         ad::Tensor::from_vector(th, {m, D}, dev));
+    ad::Tensor x, th;
+    if (on_device) {
+      x = ad::Tensor::empty({m, L, C}, ad::DType::F32, dev);
+      th = ad::Tensor::empty({m, D}, ad::DType::F32, dev);
+      const DevicePositions p(pos.data(), m);
+      src.realize_on_device(p.get(), m, epoch, x.data<float>(), th.data<float>());
+    } else {
+      std::vector<float> xv(m * L * C), tv(m * D);
+      src.realize(pos.data(), m, epoch, xv.data(), tv.data());
+      x = ad::Tensor::from_vector(xv, {m, L, C}, dev);
+      th = ad::Tensor::from_vector(tv, {m, D}, dev);
+    }
+    const ad::Tensor lp = model.log_prob(x, th);
     for (float v : lp.to_f32()) sum -= v;
   }
   return sum / double(n);
@@ -189,21 +271,19 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
     write_epoch_log(run_dir_ + "/log.csv", out.history);
   };
 
-  BatchLoader loader(train_, opt_.batch_size, opt_.seed, opt_.prefetch);
-  const int64_t B = loader.batch_size(), L = train_.length(), C = train_.channels(), D = train_.dim();
-  const auto dev = opt_.device;
+  EpochBatches batches(train_, opt_.batch_size, opt_.seed, opt_.prefetch, opt_.device);
   int64_t steps_this_run = 0;
   while (st.epoch < opt_.epochs) {
     const auto t_epoch = Clock::now();
-    loader.start_epoch(st.epoch, part.steps);
-    Batch batch;
+    batches.start_epoch(st.epoch, part.steps);
+    ad::Tensor x, theta;
+    int64_t batch_index = 0;
     std::string stop;
-    while (loader.next(batch)) {
+    while (batches.next(x, theta, batch_index)) {
       const double lr = sched.lr(st.step);
       adam.set_lr(lr);
       adam.zero_grad();
-      const ad::Tensor loss = model_->loss(ad::Tensor::from_vector(batch.x, {B, L, C}, dev),
-                                           ad::Tensor::from_vector(batch.theta, {B, D}, dev));
+      const ad::Tensor loss = model_->loss(x, theta);
       const double lv = loss.item();
       double gnorm = std::numeric_limits<double>::quiet_NaN();
       if (std::isfinite(lv)) {
@@ -222,7 +302,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
       ++steps_this_run;
       out.step_losses.push_back(lv);
       if (on_step)
-        on_step(StepInfo{st.epoch + 1, batch.index, n_batches_, st.step, total, lv, lr, gnorm,
+        on_step(StepInfo{st.epoch + 1, batch_index, n_batches_, st.step, total, lv, lr, gnorm,
                          seconds_since(t_begin)});
       if (opt_.max_steps > 0 && steps_this_run >= opt_.max_steps) stop = "step budget reached";
       else if (opt_.max_minutes > 0 && seconds_since(t_begin) > 60.0 * opt_.max_minutes)

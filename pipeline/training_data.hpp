@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,13 +57,22 @@ class RealizedDataset : public SampleSource {
                     double* theta, float* flux) const;
   std::size_t row(int64_t pos) const { return rows_.at(pos); }
   const lens::RealizationConfig& config() const { return cfg_; }
+  // On the GPU: the rows' sequences, events and ids are uploaded once (when they take at most
+  // half the free device memory and n_win fits the device realization), then every batch is
+  // realized in place by lens::realize_batch_device.
+  bool prepare_device() const override;
+  void realize_on_device(const int64_t* pos_dev, int64_t n, uint64_t epoch, float* x_dev,
+                         float* theta_dev) const override;
 
  private:
+  struct DeviceRows;  // training_data.cpp
   const io::DatasetReader& data_;
   std::vector<std::size_t> rows_;
   lens::RealizationConfig cfg_;
   uint64_t seed_;
   int threads_;
+  mutable std::shared_ptr<const DeviceRows> device_;  // set by prepare_device()
+  mutable bool device_tried_ = false;
 };
 
 }  // namespace lensflow::pipeline

@@ -8,15 +8,16 @@
 
 #include "autodiff/ops.hpp"
 #include "kernels/device.hpp"
+#include "kernels/layernorm.hpp"
+#include "tests/gpu_required.hpp"
 
 namespace lensflow::ad {
 namespace {
 
 using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
 
-#define SKIP_WITHOUT_CUDA()                                                                  \
-  if (!cuda_available())                                                                     \
-  GTEST_SKIP() << "no CUDA device (or built without CUDA): CPU/CUDA parity not checked"
+#define SKIP_WITHOUT_CUDA() \
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_available()) << "no CUDA device (or built without CUDA): CPU/CUDA parity not checked"
 
 void expect_close(const std::vector<float>& cpu, const std::vector<float>& gpu, double tol,
                   const std::string& what) {
@@ -135,6 +136,51 @@ TEST(CudaParity, LinearAlgebra) {
            return masked_linear(v[0], v[1], v[0].device() == Device::CUDA ? mg : mc, v[2]);
          },
          {leaf({16, 32}, gen), leaf({64, 32}, gen), leaf({64}, gen)}, 1e-4);
+}
+
+// Layer-norm parameter gradients over no rows are sums of nothing: zeros on both backends (the
+// device outputs come from the pool, so stale contents would show), and C = 0 is a no-op.
+TEST(CudaParity, LayerNormBackwardOverNoRowsIsZero) {
+  SKIP_WITHOUT_CUDA();
+  const int64_t C = 5;
+  std::vector<float> gg(C, NAN), gb(C, NAN);
+  kernels::layernorm_backward_cpu<float>(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                         gg.data(), gb.data(), 0, C);
+  for (int64_t c = 0; c < C; ++c) ASSERT_TRUE(gg[size_t(c)] == 0.0f && gb[size_t(c)] == 0.0f) << c;
+#if LENSFLOW_HAVE_CUDA
+  void* d = kernels::device_alloc(2 * C * sizeof(float));
+  const std::vector<float> nans(2 * C, NAN);
+  kernels::copy_host_to_device(d, nans.data(), nans.size() * sizeof(float));
+  float* dg = static_cast<float*>(d);
+  kernels::layernorm_backward_cuda(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, dg,
+                                   dg + C, 0, C);
+  kernels::layernorm_backward_cuda(nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+                                   nullptr, 3, 0);
+  std::vector<float> back(2 * C, 1.0f);
+  kernels::copy_device_to_host(back.data(), d, back.size() * sizeof(float));
+  kernels::device_free(d);
+  for (int64_t i = 0; i < 2 * C; ++i) EXPECT_EQ(back[size_t(i)], 0.0f) << i;
+#endif
+}
+
+// index_select's gradient with heavily repeated indices (the flow's repeat_rows): the device
+// sums each row's contributions in the CPU's order without atomics, so it equals the CPU's
+// gradient bit for bit, run after run.
+TEST(CudaParity, IndexSelectGradientIsTheCpuSumBitForBit) {
+  SKIP_WITHOUT_CUDA();
+  Generator gen(9);
+  const Tensor a = leaf({50, 24}, gen);
+  std::vector<int64_t> idx;
+  for (int64_t i = 0; i < 50 * 40; ++i) idx.push_back((i * 37) % 50);  // each row 40 times, mixed
+  const Tensor R = rand({int64_t(idx.size()), 24}, gen);
+  backward(sum(index_select(a, 0, idx) * R));
+  const std::vector<float> cpu = a.grad().to_f32();
+  for (int rep = 0; rep < 2; ++rep) {
+    Tensor ag = a.detach().to(Device::CUDA);
+    ag.set_requires_grad(true);
+    backward(sum(index_select(ag, 0, idx) * R.to(Device::CUDA)));
+    EXPECT_EQ(ag.grad().to_f32(), cpu) << "run " << rep;
+  }
 }
 
 TEST(CudaParity, Layers) {

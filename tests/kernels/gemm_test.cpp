@@ -2,7 +2,11 @@
 // (rows, columns, K slices), transposes, leading dimensions wider than the matrices, alpha/beta.
 #include <gtest/gtest.h>
 
+#include <climits>
 #include <cmath>
+#include <functional>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "kernels/gemm.hpp"
@@ -51,6 +55,30 @@ TEST(GemmCpu, EverySplitPathMatchesTheDirectProduct) {
     }
   set_num_threads(0);
 }
+
+#if LENSFLOW_HAVE_CUDA
+// cuBLAS takes int sizes: larger ones are refused by name instead of wrapping. The check comes
+// before any device work, so this runs in every CUDA build, with or without a GPU.
+TEST(GemmCuda, RefusesSizesBeyondCublasInt) {
+  const int64_t big = int64_t(INT_MAX) + 1;
+  const auto refuses = [](const std::function<void()>& f, const char* what) {
+    try {
+      f();
+      ADD_FAILURE() << what << " accepted";
+    } catch (const std::invalid_argument& e) {
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  refuses([&] { gemm_cuda(false, false, big, 1, 1, 1.0f, nullptr, 1, nullptr, 1, 0.0f, nullptr, 1); }, "M = ");
+  refuses([&] { gemm_cuda(false, false, 1, big, 1, 1.0f, nullptr, 1, nullptr, 1, 0.0f, nullptr, 1); }, "N = ");
+  refuses([&] { gemm_cuda(false, false, 1, 1, big, 1.0f, nullptr, 1, nullptr, 1, 0.0f, nullptr, 1); }, "K = ");
+  refuses([&] { gemm_cuda(false, false, 1, 1, 1, 1.0f, nullptr, big, nullptr, 1, 0.0f, nullptr, 1); }, "lda = ");
+  refuses([&] { gemm_cuda(false, false, 1, 1, 1, 1.0f, nullptr, 1, nullptr, 1, 0.0f, nullptr, big); }, "ldc = ");
+  refuses([&] {
+    gemm_batched_cuda(false, false, 1, 1, 1, 1.0f, nullptr, 1, 1, nullptr, 1, 1, 0.0f, nullptr, 1, 1, big);
+  }, "batch = ");
+}
+#endif
 
 }  // namespace
 }  // namespace lensflow::kernels

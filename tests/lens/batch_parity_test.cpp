@@ -16,6 +16,7 @@
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
 #include "tests/lens/reference_csv.hpp"
+#include "tests/gpu_required.hpp"
 #if LENSFLOW_HAVE_CUDA
 #include <cuda_runtime.h>
 #endif
@@ -165,9 +166,9 @@ double fraction_within(const std::vector<double>& a, const std::vector<double>& 
 
 TEST(BatchDevice, PointMagMatchesCpu) {
 #if !LENSFLOW_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(false) << "built without CUDA: device parity not tested";
 #else
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device present: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_device_available()) << "no CUDA device present: device parity not tested";
   const Points p = reference_points();
   const std::size_t n = p.s.size();
   std::vector<double> A_cpu(n);
@@ -192,9 +193,9 @@ TEST(BatchDevice, PointMagMatchesCpu) {
 
 TEST(BatchDevice, LightcurvesMatchCpu) {
 #if !LENSFLOW_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(false) << "built without CUDA: device parity not tested";
 #else
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device present: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_device_available()) << "no CUDA device present: device parity not tested";
   const auto ev = reference_events();
   std::vector<double> t(14400);
   for (std::size_t i = 0; i < t.size(); ++i) t[i] = 0.01 * i;
@@ -213,9 +214,9 @@ TEST(BatchDevice, LightcurvesMatchCpu) {
 // last bits a branch can still flip, and then the two values differ by at most their error estimates.
 TEST(BatchDevice, FiniteMagMatchesCpuWithinErrorEstimates) {
 #if !LENSFLOW_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(false) << "built without CUDA: device parity not tested";
 #else
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device present: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_device_available()) << "no CUDA device present: device parity not tested";
   const Points p = reference_points();
   const std::size_t n = 2000;
   FiniteSourceOptions opt{};

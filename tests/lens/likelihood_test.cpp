@@ -9,6 +9,7 @@
 #include <random>
 
 #include "lens/lensflow_lens.hpp"
+#include "tests/gpu_required.hpp"
 
 using namespace lensflow::lens;
 
@@ -227,9 +228,9 @@ TEST(Likelihood, FiniteSourcePathOnAShortCurve) {
 
 TEST(Likelihood, DeviceMatchesHost) {
 #if !LENSFLOW_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA: device likelihood not compiled";
+  LENSFLOW_SKIP_WITHOUT_GPU(false) << "built without CUDA: device likelihood not compiled";
 #else
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device present";
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_device_available()) << "no CUDA device present";
   const Curve c = make_curve(kTruth, 1e4, 400, 20.0, 32.0, true, 8);
   std::vector<double> th;
   for (int k = 0; k < 5; ++k) {
@@ -249,6 +250,23 @@ TEST(Likelihood, DeviceMatchesHost) {
       EXPECT_NEAR(d[k], h[k], finite ? 1.0 : 1e-5) << k;
       EXPECT_NEAR(fd[k], fh[k], 1e-6 * fh[k]) << k;
     }
+  }
+  // The device keeps its buffers between calls: another light curve (other length, other
+  // fluxes), a larger θ chunk, then the first curve again, each must match the host.
+  const Curve c2 = make_curve(kTruth, 3e3, 700, 15.0, 40.0, true, 9);
+  std::vector<double> th2;
+  for (int k = 0; k < 40; ++k) {
+    th2.insert(th2.end(), kTruth, kTruth + 8);
+    th2[th2.size() - 8 + 4] += 0.01 * k;
+  }
+  const LikelihoodOptions o = point_opts();
+  for (const Curve* cv : {&c2, &c, &c2}) {
+    const std::size_t n = cv == &c ? 5 : 40;
+    const double* t = cv == &c ? th.data() : th2.data();
+    std::vector<double> h(n), d(n);
+    log_likelihood_host(cv->view(), t, n, o, h.data());
+    log_likelihood_device(cv->view(), t, n, o, d.data());
+    for (std::size_t k = 0; k < n; ++k) EXPECT_NEAR(d[k], h[k], 1e-5) << k;
   }
 #endif
 }

@@ -10,6 +10,7 @@
 
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
+#include "tests/gpu_required.hpp"
 #if LENSFLOW_HAVE_CUDA
 #include <cuda_runtime.h>
 #endif
@@ -132,7 +133,7 @@ TEST(PsplCut, BadInputThrows) {
 }
 
 TEST(PsplCut, DeviceMatchesHost) {
-  if (!LENSFLOW_HAVE_CUDA || !cuda_device_available()) GTEST_SKIP() << "no CUDA build or no GPU: device parity not run";
+  LENSFLOW_SKIP_WITHOUT_GPU(LENSFLOW_HAVE_CUDA && cuda_device_available()) << "no CUDA build or no GPU: device parity not run";
 #if LENSFLOW_HAVE_CUDA
   const auto t = grid(0.01, 144.0);
   std::vector<EventParams> ev;

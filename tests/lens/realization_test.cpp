@@ -13,6 +13,7 @@
 
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
+#include "tests/gpu_required.hpp"
 
 #if LENSFLOW_HAVE_CUDA
 #include <cuda_runtime.h>
@@ -202,7 +203,7 @@ TEST(Realization, BadInputThrows) {
 }
 
 TEST(Realization, DeviceMatchesHost) {
-  if (!LENSFLOW_HAVE_CUDA || !cuda_device_available()) GTEST_SKIP() << "no CUDA build or no GPU: device parity not run";
+  LENSFLOW_SKIP_WITHOUT_GPU(LENSFLOW_HAVE_CUDA && cuda_device_available()) << "no CUDA build or no GPU: device parity not run";
 #if LENSFLOW_HAVE_CUDA
   const RealizationConfig c;  // full size: 14,400-point sequences, 7,200-point windows
   const EventParams evs[3] = {kEvent, {2.0, 1e-3, 200.0, 0.5, 72.0, 30.0, 1e-2}, {0.3, 0.5, 10.0, 0.01, 72.0, 5.0, 1e-4}};
@@ -229,13 +230,37 @@ TEST(Realization, DeviceMatchesHost) {
   realize_batch_device(c, d_mag, d_ev, d_id, B, 42, 7, d_x, d_t);
   cudaMemcpy(xd.data(), d_x, xd.size() * sizeof(float), cudaMemcpyDeviceToHost);
   cudaMemcpy(td.data(), d_t, td.size() * sizeof(float), cudaMemcpyDeviceToHost);
-  cudaFree(d_mag);
-  cudaFree(d_x);
-  cudaFree(d_t);
-  cudaFree(d_ev);
-  cudaFree(d_id);
   // Same code on both; libm ulp differences may flip the last float bit of a flux.
   for (std::size_t i = 0; i < xh.size(); ++i) ASSERT_NEAR(xd[i], xh[i], 1e-5) << i;
   for (std::size_t i = 0; i < th.size(); ++i) EXPECT_NEAR(td[i], th[i], 1e-6) << i;
+
+  // Through a row index (a resident set realized batch by batch): rows {2, 0, 2, 1} give the host
+  // realizations of those rows, in that order, a repeated row twice.
+  const std::int64_t rows[4] = {2, 0, 2, 1};
+  const std::size_t R = 4;
+  std::vector<float> mr, xr(R * W), tr(R * kThetaDim), xrd(R * W), trd(R * kThetaDim);
+  EventParams er[R];
+  std::uint64_t ir[R];
+  for (std::size_t r = 0; r < R; ++r) {
+    mr.insert(mr.end(), mag.begin() + rows[r] * c.n_seq, mag.begin() + (rows[r] + 1) * c.n_seq);
+    er[r] = evs[rows[r]];
+    ir[r] = ids[rows[r]];
+  }
+  realize_batch_host(c, mr.data(), er, ir, R, 42, 7, xr.data(), tr.data());
+  float *d_xr, *d_tr;
+  std::int64_t* d_rows;
+  cudaMalloc(&d_xr, xrd.size() * sizeof(float));
+  cudaMalloc(&d_tr, trd.size() * sizeof(float));
+  cudaMalloc(&d_rows, sizeof(rows));
+  cudaMemcpy(d_rows, rows, sizeof(rows), cudaMemcpyHostToDevice);
+  realize_batch_device(c, d_mag, d_ev, d_id, R, 42, 7, d_xr, d_tr, nullptr, nullptr, nullptr, d_rows);
+  cudaMemcpy(xrd.data(), d_xr, xrd.size() * sizeof(float), cudaMemcpyDeviceToHost);
+  cudaMemcpy(trd.data(), d_tr, trd.size() * sizeof(float), cudaMemcpyDeviceToHost);
+  for (void* p : {static_cast<void*>(d_mag), static_cast<void*>(d_x), static_cast<void*>(d_t),
+                  static_cast<void*>(d_ev), static_cast<void*>(d_id), static_cast<void*>(d_xr),
+                  static_cast<void*>(d_tr), static_cast<void*>(d_rows)})
+    cudaFree(p);
+  for (std::size_t i = 0; i < xr.size(); ++i) ASSERT_NEAR(xrd[i], xr[i], 1e-5) << "rows " << i;
+  for (std::size_t i = 0; i < tr.size(); ++i) EXPECT_NEAR(trd[i], tr[i], 1e-6) << "rows " << i;
 #endif
 }

@@ -10,6 +10,7 @@
 
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
+#include "tests/gpu_required.hpp"
 
 using namespace lensflow::lens;
 
@@ -99,7 +100,7 @@ TEST(Simulator, BadConfigThrows) {
 }
 
 TEST(Simulator, DeviceMatchesHost) {
-  if (!LENSFLOW_HAVE_CUDA || !cuda_device_available()) GTEST_SKIP() << "no CUDA build or no GPU: device parity not run";
+  LENSFLOW_SKIP_WITHOUT_GPU(LENSFLOW_HAVE_CUDA && cuda_device_available()) << "no CUDA build or no GPU: device parity not run";
   SimulationConfig cfg = coarse(true);
   const SimulationBatch h = simulate_events(cfg, 0, 40, SimDevice::cpu, 0);
   const SimulationBatch d = simulate_events(cfg, 0, 40, SimDevice::cuda, 0, {}, 16);

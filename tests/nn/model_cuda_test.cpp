@@ -12,6 +12,7 @@
 #include "nn/adam.hpp"
 #include "nn/checkpoint.hpp"
 #include "nn/posterior_model.hpp"
+#include "tests/gpu_required.hpp"
 
 namespace lensflow::nn {
 namespace {
@@ -24,7 +25,7 @@ void expect_close(const std::vector<float>& a, const std::vector<float>& b, doub
 }
 
 TEST(ModelCuda, MatchesCpuTwin) {
-  if (!ad::cuda_available()) GTEST_SKIP() << "no CUDA build or no CUDA device: CPU/CUDA parity not checked";
+  LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "no CUDA build or no CUDA device: CPU/CUDA parity not checked";
   const PosteriorConfig cfg = PosteriorConfig::tiny(32, 4);
   PosteriorModel cpu(cfg), gpu(cfg);
   gpu.to(ad::Device::CUDA);

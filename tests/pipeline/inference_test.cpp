@@ -13,6 +13,7 @@
 #include "nn/checkpoint.hpp"
 #include "pipeline/trainer.hpp"
 #include "synthetic_source.hpp"
+#include "tests/gpu_required.hpp"
 
 using namespace lensflow;
 using namespace lensflow::pipeline;
@@ -164,7 +165,7 @@ TEST(ThetaMarginals, PriorDensitiesIntegrateToOne) {
 // CUDA twin: the same checkpoint on the GPU draws the same samples (same counters; normals agree to
 // the rounding of the device's log/cos, amplified a little by the flow's inverse).
 TEST_F(TrainedTiny, CudaSamplesMatchCpu) {
-  if (!ad::cuda_available()) GTEST_SKIP() << "built without CUDA or no CUDA device visible";
+  LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "built without CUDA or no CUDA device visible";
   nn::PosteriorModel gpu(model().config());
   nn::load_checkpoint(trainer_->checkpoint_path(), gpu);
   gpu.to(ad::Device::CUDA);

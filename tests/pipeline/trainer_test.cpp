@@ -12,8 +12,10 @@
 #include <fstream>
 #include <numeric>
 
+#include "kernels/device.hpp"
 #include "nn/checkpoint.hpp"
 #include "synthetic_source.hpp"
+#include "tests/gpu_required.hpp"
 
 using namespace lensflow;
 using namespace lensflow::pipeline;
@@ -123,13 +125,53 @@ TEST(Trainer, RefusesSourcesThatDoNotFitTheModel) {
 // CUDA twin: the same run on the GPU follows the CPU loss trajectory (float32 round-off only; the
 // first steps agree closely, later ones drift slowly as Adam amplifies rounding).
 TEST(Trainer, CudaFollowsTheCpuTrajectory) {
-  if (!ad::cuda_available()) GTEST_SKIP() << "built without CUDA or no CUDA device visible";
+  LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "built without CUDA or no CUDA device visible";
   SyntheticSource train(160, L, 3), val(64, L, 4);
   const std::string a = fresh_dir("cpu"), b = fresh_dir("cuda");
   TrainerOptions o = small_options(1);
   const TrainOutcome cpu = Trainer(tiny(), train, &val, o, a).run();
   o.device = ad::Device::CUDA;
   const TrainOutcome gpu = Trainer(tiny(), train, &val, o, b).run();
+  ASSERT_EQ(cpu.step_losses.size(), gpu.step_losses.size());
+  for (size_t i = 0; i < cpu.step_losses.size(); ++i)
+    EXPECT_NEAR(gpu.step_losses[i], cpu.step_losses[i], 1e-3 * (1.0 + std::fabs(cpu.step_losses[i]))) << i;
+  EXPECT_NEAR(gpu.history[0].val_nll, cpu.history[0].val_nll, 1e-2);
+  std::system(("rm -rf " + a + " " + b).c_str());
+}
+
+// A source that realizes "on the device" by reading the device positions back and uploading the
+// host realization: the same samples, through the trainer's device path (positions uploaded per
+// step, batch tensors written in place). Counts the device batches.
+class DeviceSyntheticSource : public SyntheticSource {
+ public:
+  using SyntheticSource::SyntheticSource;
+  bool prepare_device() const override { return true; }
+  void realize_on_device(const int64_t* pos_dev, int64_t n, uint64_t epoch, float* x_dev,
+                         float* theta_dev) const override {
+    std::vector<int64_t> pos(size_t(n), -1);
+    kernels::copy_device_to_host(pos.data(), pos_dev, pos.size() * sizeof(int64_t));
+    std::vector<float> x(size_t(n * length())), th(size_t(n * dim()));
+    realize(pos.data(), n, epoch, x.data(), th.data());
+    kernels::copy_host_to_device(x_dev, x.data(), x.size() * sizeof(float));
+    kernels::copy_host_to_device(theta_dev, th.data(), th.size() * sizeof(float));
+    ++calls;
+  }
+  mutable int calls = 0;
+};
+
+// With a source that realizes on the device, the GPU run takes the device path for training and
+// validation batches and still follows the CPU trajectory (same batches, same order).
+TEST(Trainer, CudaDeviceRealizationFollowsTheCpuTrajectory) {
+  LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "built without CUDA or no CUDA device visible";
+  SyntheticSource train(160, L, 3), val(64, L, 4);
+  DeviceSyntheticSource dtrain(160, L, 3), dval(64, L, 4);
+  const std::string a = fresh_dir("cpu_dr"), b = fresh_dir("cuda_dr");
+  TrainerOptions o = small_options(1);
+  const TrainOutcome cpu = Trainer(tiny(), train, &val, o, a).run();
+  o.device = ad::Device::CUDA;
+  const TrainOutcome gpu = Trainer(tiny(), dtrain, &dval, o, b).run();
+  EXPECT_EQ(int64_t(dtrain.calls), gpu.end_step - gpu.start_step);
+  EXPECT_GT(dval.calls, 0);
   ASSERT_EQ(cpu.step_losses.size(), gpu.step_losses.size());
   for (size_t i = 0; i < cpu.step_losses.size(); ++i)
     EXPECT_NEAR(gpu.step_losses[i], cpu.step_losses[i], 1e-3 * (1.0 + std::fabs(cpu.step_losses[i]))) << i;

@@ -1,0 +1,112 @@
+// lens/cuda_buffers.cuh — internal to the lens CUDA executors (not installed): device and pinned
+// host arrays that grow on demand and can be kept across calls, and the setting of the device's
+// stream-ordered memory pool.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace lensflow::lens::cuda_detail {
+
+inline void check(cudaError_t e, const char* who, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(std::string(who) + ": " + what + ": " + cudaGetErrorString(e));
+}
+
+inline cudaMemPool_t default_pool() {
+  int dev = 0;
+  cudaMemPool_t pool = nullptr;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetDefaultMemPool(&pool, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return nullptr;
+  }
+  return pool;
+}
+
+// The finite-source workspaces and validation flags come from cudaMallocAsync, per call. With the
+// pool's default release threshold (0) every synchronization hands that memory back to the driver
+// and the next call maps it again (GBs per likelihood call in MCMC). Keep it instead: the pool
+// then holds at most the largest working set seen; cudaMalloc below trims it when memory runs out.
+inline void retain_stream_ordered_pool() {
+  static const bool done = [] {
+    if (cudaMemPool_t pool = default_pool()) {
+      std::uint64_t keep = UINT64_MAX;
+      cudaMemPoolSetAttribute(pool, cudaMemPoolAttrReleaseThreshold, &keep);
+      cudaGetLastError();
+    }
+    return true;
+  }();
+  (void)done;
+}
+
+// cudaMalloc; on out-of-memory, returns the stream-ordered pool's unused memory to the driver and
+// tries once more.
+inline cudaError_t malloc_or_trim(void** p, std::size_t bytes) {
+  cudaError_t e = cudaMalloc(p, bytes);
+  if (e != cudaErrorMemoryAllocation) return e;
+  cudaGetLastError();
+  if (cudaMemPool_t pool = default_pool()) {
+    cudaDeviceSynchronize();  // frees queued with cudaFreeAsync become trimmable
+    cudaMemPoolTrimTo(pool, 0);
+  }
+  return cudaMalloc(p, bytes);
+}
+
+// A device array of T that grows (never shrinks) to the largest size asked for. Growing drops the
+// contents and must not happen while queued work still uses the array (callers synchronize first).
+template <class T>
+class DeviceArray {
+ public:
+  DeviceArray() = default;
+  DeviceArray(std::size_t n, const char* who) { reserve(n, who); }
+  ~DeviceArray() { cudaFree(p_); }
+  DeviceArray(const DeviceArray&) = delete;
+  DeviceArray& operator=(const DeviceArray&) = delete;
+  T* reserve(std::size_t n, const char* who) {
+    if (n == 0) n = 1;
+    if (n > cap_) {
+      cudaFree(p_);
+      p_ = nullptr;
+      cap_ = 0;
+      check(malloc_or_trim(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMalloc");
+      cap_ = n;
+    }
+    return p_;
+  }
+  T* get() const { return p_; }
+
+ private:
+  T* p_ = nullptr;
+  std::size_t cap_ = 0;
+};
+
+// The same in page-locked host memory (asynchronous copies, full bandwidth).
+template <class T>
+class PinnedArray {
+ public:
+  PinnedArray() = default;
+  ~PinnedArray() { cudaFreeHost(p_); }
+  PinnedArray(const PinnedArray&) = delete;
+  PinnedArray& operator=(const PinnedArray&) = delete;
+  T* reserve(std::size_t n, const char* who) {
+    if (n == 0) n = 1;
+    if (n > cap_) {
+      cudaFreeHost(p_);
+      p_ = nullptr;
+      cap_ = 0;
+      check(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMallocHost");
+      cap_ = n;
+    }
+    return p_;
+  }
+  T* get() const { return p_; }
+
+ private:
+  T* p_ = nullptr;
+  std::size_t cap_ = 0;
+};
+
+}  // namespace lensflow::lens::cuda_detail
