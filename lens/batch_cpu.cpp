@@ -25,7 +25,7 @@ int default_thread_count() {
 
 namespace {
 
-// The finite-source scratch area (~190 kB) of the calling thread, allocated on first use.
+// The finite-source workspace (~240 kB) of the calling thread, allocated on first use.
 FiniteSourceWorkspace* thread_workspace() {
   thread_local std::unique_ptr<FiniteSourceWorkspace> ws;
   if (!ws) ws = std::make_unique<FiniteSourceWorkspace>();

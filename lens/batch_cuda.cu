@@ -14,6 +14,7 @@
 
 #include "lens/binary_lens.hpp"
 #include "lens/caustic_outline.hpp"
+#include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
 
@@ -31,18 +32,18 @@ constexpr std::size_t kEpochBlock = static_cast<std::size_t>(kLightCurveBlock);
 // Events per finite-source light-curve launch: bounds the caustic outlines' memory (~52 kB each).
 constexpr std::size_t kOutlineChunk = 8192;
 
-// Device memory freed in stream order when the owner goes out of scope (also when a later
-// allocation of the same launch throws).
+// Device memory of one launch, freed in stream order when the owner goes out of scope (also when a
+// later allocation of the same launch throws).
 template <class T>
-struct DeviceArray {
+struct StreamArray {
   T* ptr = nullptr;
   cudaStream_t stream = nullptr;
-  DeviceArray(std::size_t n, cudaStream_t st, const char* fn) : stream(st) {
+  StreamArray(std::size_t n, cudaStream_t st, const char* fn) : stream(st) {
     check(cudaMallocAsync(reinterpret_cast<void**>(&ptr), n * sizeof(T), stream), fn);
   }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
-  ~DeviceArray() {
+  StreamArray(const StreamArray&) = delete;
+  StreamArray& operator=(const StreamArray&) = delete;
+  ~StreamArray() {
     if (ptr) cudaFreeAsync(ptr, stream);
   }
 };
@@ -161,7 +162,7 @@ struct FiniteItems {
   const CausticOutline* outlines;  // one per event
 };
 
-// Finite source: each thread owns one FiniteSourceWorkspace (~190 kB of scratch in global memory,
+// Finite source: each thread owns one FiniteSourceWorkspace (~240 kB in global memory,
 // nothing kept between items) and pulls work items from a global counter, so that a few expensive
 // caustic items do not idle a warp's worth of statically assigned ones. Which thread computes an
 // item does not change its value.
@@ -190,11 +191,13 @@ __global__ void finite_kernel(FiniteItems items, std::size_t n, FiniteSourceOpti
 // Workspaces and work counter of one finite-source launch, stream-ordered (freed after the kernel).
 struct FiniteLaunch {
   std::size_t n_ws;
-  DeviceArray<FiniteSourceWorkspace> ws;
-  DeviceArray<unsigned long long> counter;
+  StreamArray<FiniteSourceWorkspace> ws;
+  StreamArray<unsigned long long> counter;
   int threads_per_block;
   FiniteLaunch(const char* fn, std::size_t n_items, cudaStream_t stream)
       : n_ws(worker_count(fn, n_items)), ws(n_ws, stream, fn), counter(1, stream, fn) {
+    // Zeroed workspaces: their outline cache starts empty (its tag must not match by chance).
+    check(cudaMemsetAsync(ws.ptr, 0, n_ws * sizeof(FiniteSourceWorkspace), stream), fn);
     check(cudaMemsetAsync(counter.ptr, 0, sizeof(unsigned long long), stream), fn);
     // Spread small launches over every SM: at least two blocks per SM while warps stay full.
     int device = 0, sms = 1;
@@ -206,6 +209,7 @@ struct FiniteLaunch {
   int blocks() const { return static_cast<int>((n_ws + threads_per_block - 1) / threads_per_block); }
   // As many worker threads as items, at most 16384 and at most a quarter of the free memory.
   static std::size_t worker_count(const char* fn, std::size_t n_items) {
+    cuda_detail::retain_stream_ordered_pool();  // repeated launches reuse the workspaces' memory
     std::size_t free_b = 0, total_b = 0;
     check(cudaMemGetInfo(&free_b, &total_b), fn);
     std::size_t cap = free_b / 4 / sizeof(FiniteSourceWorkspace);
@@ -299,7 +303,7 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
   const std::size_t blocks_per_event = (n_t + kEpochBlock - 1) / kEpochBlock;
   for (std::size_t e0 = 0; e0 < n_events; e0 += kOutlineChunk) {
     const std::size_t m = n_events - e0 < kOutlineChunk ? n_events - e0 : kOutlineChunk;
-    DeviceArray<CausticOutline> outlines(m, stream, "lightcurves_device");
+    StreamArray<CausticOutline> outlines(m, stream, "lightcurves_device");
     outline_kernel<<<blocks_for(m), kThreads, 0, stream>>>(ev + e0, m, outlines.ptr);
     check(cudaGetLastError(), "lightcurves_device");
     FiniteLaunch launch("lightcurves_device", m * blocks_per_event, stream);

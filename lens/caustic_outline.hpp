@@ -56,7 +56,7 @@ LENSFLOW_HD void caustic_point_speed(const BinaryLens& L, double phi, cplx z, cp
 
 }  // namespace detail
 
-LENSFLOW_HD void build_caustic_outline(const BinaryLens& L, CausticOutline* o) {
+LENSFLOW_HD_NOINLINE void build_caustic_outline(const BinaryLens& L, CausticOutline* o) {
   constexpr double kTwoPi = 6.283185307179586;
   const double dphi = kTwoPi / kOutlineSamples;
   cplx prev[4], cur[4];

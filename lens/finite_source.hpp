@@ -20,7 +20,7 @@
 // Work bound per call: uniform, ≤ 13 point solves + max_samples contour samples; limb-darkened,
 // ≤ max(max_radii, 8) uniform disks, i.e. ≤ max_radii·(13 + max_samples) root solves. Each root solve is a
 // warm-started Aberth iteration (≤ 100 sweeps over 5 roots). Nothing allocates; the workspace
-// (kContourMaxSamples samples, ~190 kB by default) is passed in and reused.
+// (kContourMaxSamples contour samples and one caustic outline, ~240 kB by default) is passed in.
 #pragma once
 #include <cmath>
 
@@ -58,17 +58,17 @@ struct FiniteMagResult {
   int status;  // FiniteMagStatus
 };
 
-// Per-thread scratch memory (in global memory on the device). sizeof ~ 190 kB at the default
-// LENSFLOW_FS_MAX_SAMPLES = 1536; define that macro to change the capacity. Pure scratch: nothing in
-// it survives from one call to the next, so a result never depends on what the workspace computed
+// Per-thread scratch memory (in global memory on the device). sizeof ~ 240 kB at the default
+// LENSFLOW_FS_MAX_SAMPLES = 1536; define that macro to change the capacity. Scratch plus one cache
+// entry: nothing in it can change a result, so a result never depends on what the workspace computed
 // before.
 struct FiniteSourceWorkspace {
   ContourWorkspace contour;
   // The caustic outline of the last lens that needed one (a cache: the outline is a function of the
-  // lens alone, so a hit returns exactly what a rebuild would). Device allocations are not
-  // constructed: the entry is used only when the tag matches kOutlineTag and the lens matches bit for
-  // bit.
-  unsigned outline_tag;
+  // lens alone, so a hit returns exactly what a rebuild would). Used only when the tag matches
+  // detail::kOutlineTag and the lens matches bit for bit (device workspaces are zeroed, not
+  // constructed).
+  unsigned outline_tag = 0;
   BinaryLens outline_lens;
   CausticOutline outline;
 };
@@ -110,7 +110,7 @@ struct DiskMag {
 
 // roots/img/n_img: the point-source images at zeta0 (binary_images), shared by every radius of a
 // limb-darkened source; d: the caustic-distance estimate at zeta0.
-LENSFLOW_HD DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, double tol_abs, double tol_rel,
+LENSFLOW_HD_NOINLINE DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, double r, double tol_abs, double tol_rel,
                                      int max_samples, const cplx roots[5], const bool img[5], int n_img, double d,
                                      FiniteSourceWorkspace* ws) {
   const double A0 = images_magnification(L, roots, img);

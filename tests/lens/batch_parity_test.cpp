@@ -245,9 +245,9 @@ TEST(BatchDevice, FiniteMagMatchesCpuWithinErrorEstimates) {
 
 TEST(BatchDevice, FiniteLightcurvesMatchCpuWithinErrorEstimates) {
 #if !LENSFLOW_HAVE_CUDA
-  GTEST_SKIP() << "built without CUDA: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(false) << "built without CUDA: device parity not tested";
 #else
-  if (!cuda_device_available()) GTEST_SKIP() << "no CUDA device present: device parity not tested";
+  LENSFLOW_SKIP_WITHOUT_GPU(cuda_device_available()) << "no CUDA device present: device parity not tested";
   const auto ev = reference_events();
   std::vector<double> t(14400);
   for (std::size_t i = 0; i < t.size(); ++i) t[i] = 0.01 * i;

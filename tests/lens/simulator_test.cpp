@@ -29,20 +29,24 @@ SimulationConfig coarse(bool finite) {
 
 }  // namespace
 
+// Point and finite source: any split of the draws and any thread count give the same bits.
 TEST(Simulator, SameEventsWhateverTheSplitAndThreads) {
-  const SimulationConfig cfg = coarse(false);
-  const SimulationBatch whole = simulate_events(cfg, 0, 60, SimDevice::cpu, 1);
-  const SimulationBatch a = simulate_events(cfg, 0, 23, SimDevice::cpu, 2);
-  const SimulationBatch b = simulate_events(cfg, 23, 37, SimDevice::cpu, 3);
-  ASSERT_EQ(whole.all_chi2_dof.size(), 60u);
-  std::vector<std::uint64_t> idx(a.accepted_index);
-  idx.insert(idx.end(), b.accepted_index.begin(), b.accepted_index.end());
-  EXPECT_EQ(idx, whole.accepted_index);
-  std::vector<float> mag(a.accepted_mag);
-  mag.insert(mag.end(), b.accepted_mag.begin(), b.accepted_mag.end());
-  EXPECT_EQ(mag, whole.accepted_mag);
-  for (std::size_t k = 0; k < 23; ++k) EXPECT_EQ(a.all_chi2_dof[k], whole.all_chi2_dof[k]);
-  for (std::size_t k = 0; k < 37; ++k) EXPECT_EQ(b.all_chi2_dof[k], whole.all_chi2_dof[23 + k]);
+  for (const bool finite : {false, true}) {
+    const SimulationConfig cfg = coarse(finite);
+    const std::size_t n = finite ? 24 : 60, n_a = n / 3;
+    const SimulationBatch whole = simulate_events(cfg, 0, n, SimDevice::cpu, 1);
+    const SimulationBatch a = simulate_events(cfg, 0, n_a, SimDevice::cpu, 2);
+    const SimulationBatch b = simulate_events(cfg, n_a, n - n_a, SimDevice::cpu, 3);
+    ASSERT_EQ(whole.all_chi2_dof.size(), n);
+    std::vector<std::uint64_t> idx(a.accepted_index);
+    idx.insert(idx.end(), b.accepted_index.begin(), b.accepted_index.end());
+    EXPECT_EQ(idx, whole.accepted_index) << "finite " << finite;
+    std::vector<float> mag(a.accepted_mag);
+    mag.insert(mag.end(), b.accepted_mag.begin(), b.accepted_mag.end());
+    EXPECT_EQ(mag, whole.accepted_mag) << "finite " << finite;
+    for (std::size_t k = 0; k < n_a; ++k) EXPECT_EQ(a.all_chi2_dof[k], whole.all_chi2_dof[k]);
+    for (std::size_t k = 0; k < n - n_a; ++k) EXPECT_EQ(b.all_chi2_dof[k], whole.all_chi2_dof[n_a + k]);
+  }
 }
 
 TEST(Simulator, AcceptedRowsAreTheDrawsCurves) {

@@ -13,6 +13,7 @@
 #include <numeric>
 
 #include "kernels/device.hpp"
+#include "kernels/thread_pool.hpp"
 #include "nn/checkpoint.hpp"
 #include "synthetic_source.hpp"
 #include "tests/gpu_required.hpp"
@@ -113,6 +114,23 @@ TEST(Trainer, ResumingReproducesTheUninterruptedTrajectoryExactly) {
   auto other = tiny();
   other.flow.hidden = 12;
   EXPECT_THROW(Trainer(other, train, &val, small_options(3), b).run(), std::runtime_error);
+  std::system(("rm -rf " + a + " " + b).c_str());
+}
+
+// The CPU kernels split work by shape, never by thread count: one thread and three give the same
+// trajectory bit for bit.
+TEST(Trainer, TrajectoryIsTheSameForAnyThreadCount) {
+  SyntheticSource train(96, L, 3), val(32, L, 4);
+  const std::string a = fresh_dir("threads1"), b = fresh_dir("threads3");
+  const int threads = kernels::num_threads();
+  kernels::set_num_threads(1);
+  const TrainOutcome one = Trainer(tiny(), train, &val, small_options(2), a).run();
+  kernels::set_num_threads(3);
+  const TrainOutcome three = Trainer(tiny(), train, &val, small_options(2), b).run();
+  kernels::set_num_threads(threads);
+  ASSERT_EQ(one.step_losses.size(), three.step_losses.size());
+  for (size_t i = 0; i < one.step_losses.size(); ++i) EXPECT_EQ(one.step_losses[i], three.step_losses[i]) << i;
+  EXPECT_EQ(one.history.back().val_nll, three.history.back().val_nll);
   std::system(("rm -rf " + a + " " + b).c_str());
 }
 
