@@ -3,6 +3,7 @@
 // readable by io::DatasetReader like a simulated one).
 #pragma once
 
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,6 +40,36 @@ inline RunResult run_app(const std::string& name, const std::string& args) {
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+// Runs `sh -c "exec COMMAND > OUT_FILE 2>&1"` (COMMAND may redirect stdin or start helpers
+// before the exec) and returns the exit status, the output and the program's peak resident
+// memory in kB (wait4 reports it for exactly that process).
+struct MeasuredRun {
+  int status = -1;
+  long max_rss_kb = -1;
+  std::string output;
+};
+inline MeasuredRun run_measured(const std::string& command, const std::string& out_file) {
+  MeasuredRun m;
+  const std::string sh = "exec " + command + " > '" + out_file + "' 2>&1";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl("/bin/sh", "sh", "-c", sh.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  int st = 0;
+  rusage ru{};
+  if (::wait4(pid, &st, 0, &ru) != pid) return m;
+  m.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  m.max_rss_kb = ru.ru_maxrss;
+  if (FILE* f = std::fopen(out_file.c_str(), "r")) {
+    char buf[4096];
+    size_t n;
+    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) m.output.append(buf, n);
+    std::fclose(f);
+  }
+  return m;
 }
 
 inline std::string scratch_dir(const std::string& name) {
