@@ -5,9 +5,11 @@
 //                     [--s-range 0.2,5 ...] [--n-t 14400 --dt 0.01] [--point-source]
 // Prior draw i (0 <= i < N) goes to shard i / K. Without --shard every shard is simulated; with
 // --shard i only that one, so independent jobs can share DIR with no coordination beyond the file
-// system. Each shard is written atomically (temporary file + rename); a rerun skips shards whose
-// final file is present and valid with the same settings, redoes corrupt ones, and refuses a DIR
-// holding shards made with other settings. Progress goes to stderr; the summary (acceptance with
+// system. Each shard is written atomically (a temporary file unique to the process, then a
+// rename); a rerun skips shards whose final file is present and valid with the same settings,
+// redoes corrupt ones, and refuses a DIR holding shards made with other settings or of another
+// shard set (another --n-events or shard size). A full disk stops the run with the shards written
+// so far complete (exit status 1). Progress goes to stderr; the summary (acceptance with
 // its binomial error, timing) to stdout. Layout of the files: io/dataset.hpp.
 #include <CLI/CLI.hpp>
 #include <sys/stat.h>
@@ -191,6 +193,19 @@ int main(int argc, char** argv) {
 
     make_dirs(out);
     const io::DatasetSettings settings = settings_of(cfg, n_events, per_shard, num_shards);
+
+    // Shards of another shard set (another --n-events or shard size) would mix with this one.
+    for (const std::string& f : io::shard_files(out)) {
+      bool ours = false;
+      for (std::uint64_t i = 0; i < num_shards && !ours; ++i)
+        ours = f == out + "/" + io::shard_file_name(i, num_shards);
+      if (ours) continue;
+      std::string why;
+      io::check_shard(f, settings, 0, &why);
+      throw std::runtime_error((why.empty() ? f + " belongs to another shard set" : why) +
+                               "; this directory holds another dataset: use another --out directory or the "
+                               "original settings");
+    }
 
     // Which shards need work.
     std::vector<std::uint64_t> todo, done_before;
