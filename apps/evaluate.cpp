@@ -215,7 +215,8 @@ int main(int argc, char** argv) {
       throw std::runtime_error(post_path + ": no event has a valid sample (n_valid = 0 everywhere)");
     if (!skipped.empty()) {
       std::string list;
-      for (size_t k = 0; k < std::min<size_t>(skipped.size(), 10); ++k) list += (k ? ", " : "") + std::to_string(skipped[k]);
+      for (size_t k = 0; k < std::min<size_t>(skipped.size(), 10); ++k)
+        list += (k ? ", " : "") + std::to_string(skipped[k]);
       std::fprintf(stderr,
                    "lensflow-evaluate: skipped %zu of %lld event(s) without a valid sample (n_valid = 0): %s%s\n",
                    skipped.size(), static_cast<long long>(E), list.c_str(), skipped.size() > 10 ? ", ..." : "");

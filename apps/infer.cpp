@@ -257,7 +257,8 @@ int main(int argc, char** argv) {
             ff.push_back(f);
           }
           const lens::LightCurveView view{tt.data(), ff.data(), tt.size()};
-          const std::vector<double> theta(s.theta.begin() + i * n_samples * D, s.theta.begin() + (i + 1) * n_samples * D);
+          const auto first = s.theta.begin() + i * n_samples * D;
+          const std::vector<double> theta(first, first + n_samples * D);
           pipeline::PosteriorSummary ps;
           if (refine == "is") {
             const std::vector<double> lq(s.log_q.begin() + i * n_samples, s.log_q.begin() + (i + 1) * n_samples);
@@ -271,7 +272,8 @@ int main(int argc, char** argv) {
           } else {
             const auto r = pipeline::refine_mcmc(view, theta.data(), size_t(n_samples), ro);
             for (int64_t d = 0; d < D; ++d)
-              best.push_back(r.best_theta.size() == size_t(D) ? r.best_theta[d] : std::numeric_limits<double>::quiet_NaN());
+              best.push_back(r.best_theta.size() == size_t(D) ? r.best_theta[d]
+                                                              : std::numeric_limits<double>::quiet_NaN());
             acc_f.push_back(r.mcmc.acceptance_fraction);
             double rm = 0.0;
             for (double v : r.mcmc.rhat) rm = std::max(rm, v);

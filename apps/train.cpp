@@ -73,7 +73,8 @@ int main(int argc, char** argv) {
 
     {  // The run directory's files must not be (or overwrite) the training set's.
       std::vector<io::NamedPath> outs, ins;
-      for (const char* n : {"checkpoint.h5", "best.h5", "log.csv", "setup.h5"}) outs.push_back({"--out", out_dir + "/" + n});
+      for (const char* n : {"checkpoint.h5", "best.h5", "log.csv", "setup.h5"})
+        outs.push_back({"--out", out_dir + "/" + n});
       for (const auto& f : io::shard_files(data_dir)) ins.push_back({"the --data shard", f});
       io::refuse_overlaps(outs, ins);
       if (io::same_file(out_dir, data_dir))

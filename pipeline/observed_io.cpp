@@ -315,7 +315,8 @@ ObservedSet read_npy(const std::string& path, int64_t L) {
       else { int32_t x; std::memcpy(&x, p, 4); v = double(x); }
       // Fortran order of [N, L]: element (e, j) is stored at j * N + e.
       const uint64_t i = i0 + k;
-      const uint64_t dst = (fortran && dims.size() == 2) ? (i % uint64_t(s.n_events)) * uint64_t(L) + i / uint64_t(s.n_events) : i;
+      const uint64_t N = uint64_t(s.n_events);
+      const uint64_t dst = (fortran && dims.size() == 2) ? (i % N) * uint64_t(L) + i / N : i;
       s.flux[dst] = v;
     }
   }

@@ -156,7 +156,8 @@ TEST_F(MagnifyCli, ValuesOutsideTheSupportedDomainAreRefusedByName) {
     std::string cmd, csv, expect;
   };
   const std::vector<Case> cases = {
-      {"points", "s,q,y1,y2\n1,0.1,0.2,0\n1e20,0.1,0.3,0.1\n", "line 3, field 's' = '1e20': s must be in [0.001, 1000]"},
+      {"points", "s,q,y1,y2\n1,0.1,0.2,0\n1e20,0.1,0.3,0.1\n",
+       "line 3, field 's' = '1e20': s must be in [0.001, 1000]"},
       {"points", "s,q,y1,y2\n1,1e-300,0.3,0.1\n", "field 'q' = '1e-300': q must be in [1e-09, 1e+09]"},
       {"points", "s,q,y1,y2,rho\n1,0.1,1e60,0.1,0.01\n", "field 'y1' = '1e60': |y| must be <= 1e+08"},
       {"points", "s,q,y1,y2,rho\n1,0.1,0.1,0.1,50\n", "field 'rho' = '50': rho must be in [0, 10]"},
