@@ -21,11 +21,13 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "io/dataset.hpp"
+#include "lens/batch_validate.hpp"
 #include "lens/priors.hpp"
 #include "lens/simulator.hpp"
 #include "pipeline/progress.hpp"
@@ -178,6 +180,25 @@ int main(int argc, char** argv) {
     cfg.fs.tol_rel = tol;
     cfg.cut.mode = lens::parse_cut_mode(cut.c_str());
     lens::validate_simulation_config(cfg);
+    // The lens library refuses values outside its supported domain: say so before any work.
+    auto in_domain = [](const char* opt, double lo, double hi, double min, double max) {
+      if (lo < min || hi > max) {
+        std::ostringstream os;
+        os << opt << " " << lo << "," << hi << " leaves the supported domain [" << min << ", " << max << "]";
+        throw std::invalid_argument(os.str());
+      }
+    };
+    in_domain("--s-range", p.s_min, p.s_max, lens::kMinSeparation, lens::kMaxSeparation);
+    in_domain("--q-range", p.q_min, p.q_max, lens::kMinMassRatio, lens::kMaxMassRatio);
+    in_domain("--rho-range", p.rho_min, p.rho_max, 0.0, lens::kMaxSourceRadius);
+    if (double(cfg.n_t) * cfg.dt / p.tE_min + std::max(std::fabs(p.u0_min), std::fabs(p.u0_max)) >
+        lens::kMaxSourceOffset)
+    {
+      std::ostringstream os;
+      os << "--tE-range: tE_min " << p.tE_min
+         << " moves the source more than 1e8 Einstein radii over the sequence, outside the supported domain";
+      throw std::invalid_argument(os.str());
+    }
 
     if (n_events == 0) throw std::invalid_argument("--n-events must be >= 1");
     if (per_shard > 0 && num_shards > 0 && (n_events + per_shard - 1) / per_shard != num_shards)

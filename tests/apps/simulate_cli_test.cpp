@@ -194,6 +194,7 @@ TEST_F(SimulateCli, BadInputExitsNonZeroAndKeepsEarlierFiles) {
   } cases[] = {
       {base + " --s-range 5,0.2" + kFast, "s range"},
       {base + " --q-range -1,1" + kFast, "q range"},
+      {base + " --s-range 1e-4,5" + kFast, "--s-range 0.0001,5 leaves the supported domain [0.001, 1000]"},
       {base + " --s-range 0.2" + kFast, "--s-range"},
       {base + " --shard 2" + kFast, "out of range"},
       {base + " --cut best" + kFast, "best"},
