@@ -89,14 +89,6 @@ void fsync_path(const std::string& path, int flags) {
 
 }  // namespace
 
-bool is_temp_name(const std::string& file_name) {
-  const auto k = file_name.rfind(kTempTag);
-  if (k == std::string::npos) return false;
-  std::string host;
-  long pid = 0;
-  return parse_temp_suffix(file_name.substr(k + std::strlen(kTempTag)), host, pid);
-}
-
 void remove_stale_temps(const std::string& target) {
   const std::string real = resolve(target), dir = dir_of(real), prefix = base_of(real) + kTempTag;
   DIR* d = ::opendir(dir.c_str());

@@ -12,10 +12,9 @@
 // the caller allows it (text outputs) and refused otherwise (HDF5 files need a regular file).
 // A directory as target is refused.
 #pragma once
+#include <fstream>
 #include <functional>
 #include <ostream>
-#include <fstream>
-#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -38,12 +37,12 @@ class AtomicFile {
   AtomicFile& operator=(const AtomicFile&) = delete;
 
   const std::string& target() const { return target_; }  // as given (for messages)
-  const std::string& path() const { return write_path_; }  // where to write now
-  bool in_place() const { return in_place_; }              // a special file, written directly
+  const std::string& path() const { return write_path_; }  // where to write now (a special file
+                                                           // is written in place)
 
   // Throws OutputError when the rename could not succeed now (target turned into a directory, ...).
   void check_committable() const;
-  // fsyncs the written file and renames it onto the target. Throws OutputError (the temporary
+  // Fsyncs the written file and renames it onto the target. Throws OutputError (the temporary
   // file is removed) on failure.
   void commit();
   void discard();  // removes the temporary file now
@@ -80,8 +79,5 @@ void write_text_file(const std::string& target, const std::function<void(std::os
 // Removes "<target>.tmp-<this host>-<pid>-<random>" files whose process is gone. Safe to call at
 // any time; errors are ignored (it is housekeeping).
 void remove_stale_temps(const std::string& target);
-
-// True for a name made by AtomicFile (any host, any process) — readers listing a directory skip them.
-bool is_temp_name(const std::string& file_name);
 
 }  // namespace lensflow::io

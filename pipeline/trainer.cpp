@@ -100,6 +100,7 @@ double mean_nll(const nn::PosteriorModel& model, const SampleSource& src, int64_
 
 namespace {
 
+// The per-epoch CSV log: header epoch,train_nll,val_nll,lr,seconds, one row per completed epoch.
 void format_epoch_log(std::ostream& f, const std::vector<EpochRecord>& history) {
   f << "epoch,train_nll,val_nll,lr,seconds\n" << std::setprecision(9);
   for (const auto& r : history)
@@ -107,10 +108,6 @@ void format_epoch_log(std::ostream& f, const std::vector<EpochRecord>& history) 
 }
 
 }  // namespace
-
-void write_epoch_log(const std::string& path, const std::vector<EpochRecord>& history) {
-  io::write_text_file(path, [&](std::ostream& f) { format_epoch_log(f, history); }, io::SpecialFiles::refuse);
-}
 
 Trainer::Trainer(const nn::PosteriorConfig& cfg, const SampleSource& train, const SampleSource* val,
                  TrainerOptions opt, std::string run_dir)

@@ -103,7 +103,4 @@ double mean_nll(const nn::PosteriorModel& model, const SampleSource& source, int
 // mkdir -p (std::runtime_error naming the directory that cannot be created).
 void make_directories(const std::string& dir);
 
-// Writes a per-epoch CSV log (header epoch,train_nll,val_nll,lr,seconds) atomically.
-void write_epoch_log(const std::string& path, const std::vector<EpochRecord>& history);
-
 }  // namespace lensflow::pipeline
