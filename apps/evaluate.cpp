@@ -12,6 +12,10 @@
 //                 stored light curve: /event_<i>/caustic and /event_<i>/critical [n, 2] (x, y;
 //                 NaN rows separate closed curves), attributes s, q and the event's θ
 // With --plots it runs scripts/plot_evaluation.py (python3 + h5py + matplotlib) to draw PNGs.
+// Every dataset's shape is checked against /samples before use. Events without a valid sample
+// (n_valid = 0: every draw fell outside the prior) are skipped and reported: their per_event rows
+// are NaN and /evaluated says which rows count. The four files are written under unique temporary
+// names and renamed together at the end; an output that is the posterior file is refused.
 #include <CLI/CLI.hpp>
 #include <unistd.h>
 
@@ -23,7 +27,9 @@
 #include <limits>
 #include <sys/stat.h>
 
+#include "io/atomic_file.hpp"
 #include "io/h5file.hpp"
+#include "io/same_file.hpp"
 #include "kernels/thread_pool.hpp"
 #include "lens/caustics.hpp"
 #include "nn/calibration_metrics.hpp"
@@ -65,14 +71,17 @@ std::string json_num(double v) {
   return s.str();
 }
 
-void write_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    f << text;
-    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename onto " + path);
+// Throws unless dataset `name` has shape `want` (naming both).
+void require_shape(const io::H5Reader& r, const std::string& name, const io::Dims& want) {
+  const io::Dims got = r.shape(name);
+  if (got == want) return;
+  auto text = [](const io::Dims& d) {
+    std::string t = "[";
+    for (size_t i = 0; i < d.size(); ++i) t += (i ? ", " : "") + std::to_string(d[i]);
+    return t + "]";
+  };
+  throw std::runtime_error(r.path() + ": dataset '" + name + "' has shape " + text(got) + ", expected " + text(want) +
+                           " to match /samples");
 }
 
 // Curves joined into one [n, 2] array with NaN rows between closed curves.
@@ -107,6 +116,12 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
+    const std::vector<std::string> out_names = {"metrics.csv", "metrics.json", "per_event.h5", "caustics.h5"};
+    {  // An output that is the posterior file itself is refused before any work.
+      std::vector<io::NamedPath> outs;
+      for (const auto& n : out_names) outs.push_back({"--out", out_dir + "/" + n});
+      io::refuse_overlaps(outs, {{"--posterior", post_path}});
+    }
     kernels::set_num_threads(threads);
     io::H5Reader r(post_path);
     if (!r.has_attr("/", "format") || r.attr_str("/", "format") != "lensflow-posterior")
@@ -118,9 +133,22 @@ int main(int argc, char** argv) {
       throw std::runtime_error(post_path + ": /samples must be [events, samples, 8]");
     const int64_t E = int64_t(sd[0]), S = int64_t(sd[1]), D = lens::kThetaDim;
     if (E == 0) throw std::runtime_error(post_path + ": no events");
+    if (S == 0) throw std::runtime_error(post_path + ": no samples per event");
+    r.require_stored("samples");
+    // Every per-event dataset must describe the same E events.
+    require_shape(r, "theta_true", {uint64_t(E), uint64_t(D)});
+    if (r.has("log_q_true")) require_shape(r, "log_q_true", {uint64_t(E)});
+    if (r.has("n_valid")) require_shape(r, "n_valid", {uint64_t(E)});
+    if (r.has("flux")) {
+      const io::Dims fd = r.shape("flux");
+      if (fd.size() != 2 || fd[0] > uint64_t(E))
+        throw std::runtime_error(post_path + ": dataset 'flux' must be [K, points] with K <= " + std::to_string(E) +
+                                 " events");
+    }
     const auto truth = r.read_f64("theta_true");
     const lens::PriorBox prior = pipeline::prior_from_attr(r.attr_f64s("/", "prior"));
     const auto specs = pipeline::theta_marginals(prior);
+    const std::vector<int64_t> n_valid = r.has("n_valid") ? r.read_i64("n_valid") : std::vector<int64_t>();
 
     std::vector<double> levels;
     for (int k = 1; k <= 19; ++k) levels.push_back(0.05 * k);
@@ -129,13 +157,49 @@ int main(int argc, char** argv) {
     nn::CalibrationMetrics cm(specs, levels);
     std::vector<double> pit, gmode, cmode;
     std::vector<int64_t> nmodes;
-    std::vector<std::uint8_t> constrained, correct;
+    std::vector<std::uint8_t> constrained, correct, evaluated;
+    std::vector<int64_t> skipped;
+    // Events per read: at most 2^20 samples in memory, whatever S.
+    const int64_t chunk = std::max<int64_t>(1, std::min<int64_t>(256, (int64_t(1) << 20) / S));
     for (int64_t e0 = 0; e0 < E; e0 += chunk) {
       const int64_t m = std::min(chunk, E - e0);
-      const auto s = r.read_rows_f32("samples", uint64_t(e0), uint64_t(m));
-      const auto ev = cm.add(s.data(), truth.data() + e0 * D, size_t(m), size_t(S));
-      for (const auto& row : ev)
-        for (const auto& em : row) {
+      auto s = r.read_rows_f32("samples", uint64_t(e0), uint64_t(m));
+      // Keep the events with at least one valid (finite) sample row, compacted in order.
+      std::vector<int64_t> keep;
+      std::vector<double> tr;
+      for (int64_t i = 0; i < m; ++i) {
+        const float* ev = s.data() + size_t(i * S * D);
+        bool any = n_valid.empty() || n_valid[size_t(e0 + i)] > 0;
+        if (any) {
+          any = false;
+          for (int64_t k = 0; k < S * D && !any; k += D) any = std::isfinite(ev[k]);
+        }
+        if (!any) {
+          skipped.push_back(e0 + i);
+          continue;
+        }
+        if (int64_t(keep.size()) != i)
+          std::copy(ev, ev + S * D, s.begin() + ptrdiff_t(keep.size()) * S * D);
+        keep.push_back(i);
+        tr.insert(tr.end(), truth.begin() + (e0 + i) * D, truth.begin() + (e0 + i + 1) * D);
+      }
+      const auto res = keep.empty() ? std::vector<std::vector<nn::EventMarginal>>()
+                                    : cm.add(s.data(), tr.data(), keep.size(), size_t(S));
+      size_t next = 0;
+      for (int64_t i = 0; i < m; ++i) {
+        const bool ok = next < keep.size() && keep[next] == i;
+        evaluated.push_back(ok);
+        for (int64_t d = 0; d < D; ++d) {
+          if (!ok) {
+            pit.push_back(NAN);
+            gmode.push_back(NAN);
+            cmode.push_back(NAN);
+            nmodes.push_back(0);
+            constrained.push_back(0);
+            correct.push_back(0);
+            continue;
+          }
+          const auto& em = res[next][size_t(d)];
           pit.push_back(em.pit);
           const bool has = !em.modes.values.empty();
           gmode.push_back(has ? em.modes.values[0] : NAN);
@@ -144,6 +208,18 @@ int main(int argc, char** argv) {
           constrained.push_back(em.constrained);
           correct.push_back(em.correct);
         }
+        if (ok) ++next;
+      }
+    }
+    if (int64_t(skipped.size()) == E)
+      throw std::runtime_error(post_path + ": no event has a valid sample (n_valid = 0 everywhere)");
+    if (!skipped.empty()) {
+      std::string list;
+      for (size_t k = 0; k < std::min<size_t>(skipped.size(), 10); ++k)
+        list += (k ? ", " : "") + std::to_string(skipped[k]);
+      std::fprintf(stderr,
+                   "lensflow-evaluate: skipped %zu of %lld event(s) without a valid sample (n_valid = 0): %s%s\n",
+                   skipped.size(), static_cast<long long>(E), list.c_str(), skipped.size() > 10 ? ", ..." : "");
     }
     const auto res = cm.finish();
 
@@ -169,7 +245,8 @@ int main(int argc, char** argv) {
     csv << "parameter,n_events,constrained_pct,correct_pct,pit_ks,pit_ks_pvalue,coverage_50,coverage_68,"
            "coverage_90,coverage_95\n"
         << std::setprecision(6);
-    js << "{\n  \"posterior\": \"" << post_path << "\",\n  \"n_events\": " << E << ",\n  \"n_samples\": " << S
+    js << "{\n  \"posterior\": \"" << post_path << "\",\n  \"n_events\": " << E << ",\n  \"n_skipped\": "
+       << skipped.size() << ",\n  \"n_samples\": " << S
        << ",\n  \"test_nll\": " << json_num(nll) << ",\n  \"prior_nll\": " << json_num(prior_nll)
        << ",\n  \"levels\": [";
     for (size_t i = 0; i < levels.size(); ++i) js << (i ? ", " : "") << json_num(levels[i]);
@@ -187,38 +264,45 @@ int main(int argc, char** argv) {
       js << "]}" << (d + 1 < res.size() ? "," : "") << "\n";
     }
     js << "  ]\n}\n";
-    write_atomic(out_dir + "/metrics.csv", csv.str());
-    write_atomic(out_dir + "/metrics.json", js.str());
+    // All four files are staged under temporary names, then renamed together.
+    io::TextOutput csv_out(out_dir + "/metrics.csv", io::SpecialFiles::refuse);
+    io::TextOutput js_out(out_dir + "/metrics.json", io::SpecialFiles::refuse);
+    csv_out.stream() << csv.str();
+    js_out.stream() << js.str();
+    csv_out.close();
+    js_out.close();
+    io::H5Writer pe(out_dir + "/per_event.h5");
     {
-      io::H5Writer w(out_dir + "/per_event.h5");
       const io::Dims ed{uint64_t(E), uint64_t(D)};
-      w.write("pit", pit.data(), ed);
-      w.write("global_mode", gmode.data(), ed);
-      w.write("closest_mode", cmode.data(), ed);
-      w.write("n_modes", nmodes.data(), ed);
-      w.write("constrained", constrained.data(), ed);
-      w.write("correct", correct.data(), ed);
-      w.attr("/", "levels", levels);
-      w.commit();
+      pe.write("pit", pit.data(), ed);
+      pe.write("global_mode", gmode.data(), ed);
+      pe.write("closest_mode", cmode.data(), ed);
+      pe.write("n_modes", nmodes.data(), ed);
+      pe.write("constrained", constrained.data(), ed);
+      pe.write("correct", correct.data(), ed);
+      pe.write("evaluated", evaluated.data(), {uint64_t(E)});
+      pe.attr("/", "levels", levels);
+      pe.close();
     }
     const int64_t K = std::min<int64_t>(plot_events, r.has("flux") ? int64_t(r.shape("flux")[0]) : 0);
+    io::H5Writer ca_out(out_dir + "/caustics.h5");
     {
-      io::H5Writer w(out_dir + "/caustics.h5");
       for (int64_t e = 0; e < K; ++e) {
         const double* th = truth.data() + e * D;
         const double s = std::pow(10.0, th[0]), q = std::pow(10.0, th[1]);
         const auto cc = lens::caustic_curves(s, q);
         const auto ca = join_curves(cc.caustic), cr = join_curves(cc.critical);
         const std::string g = "event_" + std::to_string(e);
-        w.write(g + "/caustic", ca.data(), {uint64_t(ca.size() / 2), 2});
-        w.write(g + "/critical", cr.data(), {uint64_t(cr.size() / 2), 2});
-        w.attr(g, "s", s);
-        w.attr(g, "q", q);
-        w.attr(g, "theta", std::vector<double>(th, th + D));
+        ca_out.write(g + "/caustic", ca.data(), {uint64_t(ca.size() / 2), 2});
+        ca_out.write(g + "/critical", cr.data(), {uint64_t(cr.size() / 2), 2});
+        ca_out.attr(g, "s", s);
+        ca_out.attr(g, "q", q);
+        ca_out.attr(g, "theta", std::vector<double>(th, th + D));
       }
-      w.attr("/", "n_events", K);
-      w.commit();
+      ca_out.attr("/", "n_events", K);
+      ca_out.close();
     }
+    io::commit_all({&csv_out.file(), &js_out.file(), &pe.file(), &ca_out.file()});
 
     std::printf("%-10s %8s %12s %10s %8s %8s %8s\n", "parameter", "events", "constrained%", "correct%", "PIT KS",
                 "cov68", "cov95");

@@ -19,6 +19,12 @@
 //   input file only: /t_start float64 [E], /n_missing int64 [E]
 //   /flux float32 [K, 7200] and /time float64 [7200]: raw light curves of the first K events (plots)
 //   /refine/...: with --refine (see below)
+// Failure behaviour: an --out or summary path that is (or resolves to) the checkpoint, its
+// setup.h5, the --input file or a test-set shard is refused before any work. Both outputs are
+// written under unique temporary names and renamed together at the end, so a failure (disk full,
+// a directory in the way) leaves the previous files untouched. Events are sampled, refined and
+// written in blocks of at most 2^16 samples, so memory does not grow with the number of events;
+// one event's samples are drawn together, so --n-samples is limited to 10^5.
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -28,8 +34,10 @@
 #include <limits>
 
 #include "autodiff/tensor.hpp"
+#include "io/atomic_file.hpp"
 #include "io/dataset.hpp"
 #include "io/h5file.hpp"
+#include "io/same_file.hpp"
 #include "kernels/thread_pool.hpp"
 #include "nn/checkpoint.hpp"
 #include "pipeline/inference.hpp"
@@ -44,6 +52,12 @@ namespace {
 
 // Mixes the realization seed of the test set away from the training seeds.
 constexpr uint64_t kTestRealizationSalt = 0x54455354ull;  // "TEST"
+
+// Memory bounds: samples drawn per network call (events per call shrink as --n-samples grows),
+// the most samples of one event (drawn in one call), and the bytes of one HDF5 chunk.
+constexpr int64_t kSamplesPerCall = int64_t(1) << 16;
+constexpr int64_t kMaxSamplesPerEvent = 100000;
+constexpr uint64_t kChunkBytes = uint64_t(4) << 20;
 
 std::string summary_path_for(const std::string& out) {
   const auto dot = out.find_last_of('.');
@@ -68,7 +82,7 @@ int main(int argc, char** argv) {
   auto* in = app.add_option("--input", input, "light curves: .h5 (dataset 'flux'), .csv or .npy, 7200 points each");
   t->excludes(in);
   app.add_option("--out", out_path, "output HDF5 file")->required();
-  app.add_option("--n-samples", n_samples, "posterior samples per event")->check(CLI::PositiveNumber);
+  app.add_option("--n-samples", n_samples, "posterior samples per event (at most 100000)")->check(CLI::PositiveNumber);
   app.add_option("--device", device, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--max-redraws", max_redraws, "extra rounds of draws for samples outside the prior")
       ->check(CLI::NonNegativeNumber);
@@ -79,7 +93,7 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "CPU threads (0 = all cores)")->check(CLI::NonNegativeNumber);
   app.add_option("--batch", batch, "events per network call")->check(CLI::PositiveNumber);
   app.add_option("--max-events", max_events, "infer only the first N events (0: all)")->check(CLI::NonNegativeNumber);
-  app.add_option("--nan", nan, "NaN points in --input: error or interpolate")
+  app.add_option("--nan", nan, "NaN or non-positive points in --input: error or interpolate")
       ->check(CLI::IsMember({"error", "interpolate"}));
   app.add_option("--store-flux", store_flux, "store the raw light curves of the first K events (for plots)")
       ->check(CLI::NonNegativeNumber);
@@ -91,11 +105,25 @@ int main(int argc, char** argv) {
   }
 
   try {
+    if (n_samples > kMaxSamplesPerEvent)
+      throw std::runtime_error("--n-samples " + std::to_string(n_samples) + " is more than the limit of " +
+                               std::to_string(kMaxSamplesPerEvent) +
+                               " samples per event (one event's samples are drawn and summarized in memory "
+                               "together); draw several runs with different --seed instead");
+    const std::string setup_path = pipeline::run_setup_path_for(model_path);
+    const std::string csv_path = summary_path_for(out_path);
+    {  // Outputs that would overwrite an input are refused before any work.
+      std::vector<io::NamedPath> inputs = {{"--model", model_path}, {"the model's setup", setup_path}};
+      if (!input.empty()) inputs.push_back({"--input", input});
+      else
+        for (const auto& f : io::shard_files(test_dir)) inputs.push_back({"the --test-set shard", f});
+      io::refuse_overlaps({{"--out", out_path}, {"the summary CSV", csv_path}}, inputs);
+    }
     kernels::set_num_threads(threads);
     const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
     if (dev == ad::Device::CUDA && !ad::cuda_available())
       throw std::runtime_error("--device cuda: no CUDA device available (or built without CUDA)");
-    const pipeline::RunSetup setup = pipeline::read_run_setup(pipeline::run_setup_path_for(model_path));
+    const pipeline::RunSetup setup = pipeline::read_run_setup(setup_path);
     const nn::PosteriorConfig cfg = nn::read_checkpoint_config(model_path);
     nn::PosteriorModel model(cfg);
     model.to(dev);
@@ -131,29 +159,43 @@ int main(int argc, char** argv) {
     if (max_events > 0) E = std::min(E, max_events);
     store_flux = std::min(store_flux, E);
 
+    // Events per network call: --batch, fewer when one event has many samples.
+    const int64_t step = std::max<int64_t>(1, std::min(batch, kSamplesPerCall / n_samples));
+    const uint64_t S = uint64_t(n_samples), uE = uint64_t(E);
+    const uint64_t chunk_rows = std::max<uint64_t>(1, std::min<uint64_t>(uint64_t(step), kChunkBytes / (S * D * 4)));
     io::H5Writer w(out_path);
-    const uint64_t S = uint64_t(n_samples);
-    w.create_f32("samples", {uint64_t(E), S, uint64_t(D)}, std::max<uint64_t>(1, uint64_t(batch)));
-    w.create_f32("log_q", {uint64_t(E), S}, std::max<uint64_t>(1, uint64_t(batch)));
+    w.create_f32("samples", {uE, S, uint64_t(D)}, chunk_rows);
+    w.create_f32("log_q", {uE, S}, chunk_rows);
     if (store_flux > 0) w.create_f32("flux", {uint64_t(store_flux), uint64_t(L)}, 1);
+    if (refine == "is") w.create_f64("refine/is/weights", {uE, S}, chunk_rows);
     std::vector<double> acceptance, theta_true, log_q_true, med, p16, p84, modes, t_start;
     std::vector<int64_t> n_valid, n_drawn, n_modes, event_index, n_missing;
     std::vector<std::vector<nn::EventMarginal>> summaries;
-    std::vector<double> refine_flux;             // raw flux of every event (E × L), for --refine
-    std::vector<double> refine_theta, refine_lq;  // samples (E × N × 8) and log q (E × N)
+    std::vector<double> rmed, r16, r84, n_eff, eff, best, acc_f, rhat_max;  // --refine, per event
 
     pipeline::SamplingOptions so;
     so.n_samples = n_samples;
     so.max_redraws = max_redraws;
     so.seed = seed;
-    so.batch_obs = batch;
+    so.batch_obs = step;
     std::vector<double> time(L);  // days from the window start (the frame of t0)
     for (int64_t j = 0; j < L; ++j) time[j] = double(j) * rc.dt;
+    pipeline::RefineOptions ro;
+    ro.prior = rc.prior;
+    ro.likelihood.n_threads = threads;
+    ro.use_device = dev == ad::Device::CUDA;
+    if (mcmc_steps > 0) {
+      ro.mcmc.max_steps = mcmc_steps;
+      ro.mcmc.min_steps = std::min(ro.mcmc.min_steps, mcmc_steps);
+    }
+    if (!refine.empty())
+      std::cerr << "lensflow-infer: refining " << E << " event(s) with " << refine << " (exact likelihood)\n";
     std::unique_ptr<pipeline::Progress> bar;
-    if (!quiet) bar = std::make_unique<pipeline::Progress>("infer", uint64_t(E), "events", &std::cerr);
+    if (!quiet) bar = std::make_unique<pipeline::Progress>("infer", uE, "events", &std::cerr);
     const auto t_begin = std::chrono::steady_clock::now();
-    for (int64_t b0 = 0; b0 < E; b0 += batch) {
-      const int64_t m = std::min(batch, E - b0);
+    double refine_seconds = 0.0;  // left out of `seconds` (the sampling time)
+    for (int64_t b0 = 0; b0 < E; b0 += step) {
+      const int64_t m = std::min(step, E - b0);
       std::vector<float> x(m * L), flux(m * L);
       std::vector<double> th(m * D);
       if (test_src) {
@@ -175,11 +217,6 @@ int main(int argc, char** argv) {
       w.write_rows("log_q", uint64_t(b0), uint64_t(m), s.log_q.data());
       for (int64_t i = b0; i < std::min(b0 + m, store_flux); ++i)
         w.write_rows("flux", uint64_t(i), 1, flux.data() + (i - b0) * L);
-      if (!refine.empty()) {
-        refine_flux.insert(refine_flux.end(), flux.begin(), flux.end());
-        refine_theta.insert(refine_theta.end(), s.theta.begin(), s.theta.end());
-        refine_lq.insert(refine_lq.end(), s.log_q.begin(), s.log_q.end());
-      }
       if (test_src) {
         theta_true.insert(theta_true.end(), th.begin(), th.end());
         const auto lq = pipeline::log_q_at(model, x.data(), m, th.data(), tf, batch);
@@ -206,12 +243,58 @@ int main(int argc, char** argv) {
         }
         summaries.push_back(std::move(ev));
       }
+      if (!refine.empty()) {
+        const auto t_refine = std::chrono::steady_clock::now();
+        // Exact posterior with the Gaussian photon-noise likelihood (pipeline/refine.hpp), event by
+        // event as the samples come. Times are days from the window start (the frame of t0);
+        // missing (NaN) points are left out.
+        for (int64_t i = 0; i < m; ++i) {
+          std::vector<double> tt, ff;
+          for (int64_t j = 0; j < L; ++j) {
+            const double f = flux[i * L + j];
+            if (!std::isfinite(f)) continue;
+            tt.push_back(time[j]);
+            ff.push_back(f);
+          }
+          const lens::LightCurveView view{tt.data(), ff.data(), tt.size()};
+          const auto first = s.theta.begin() + i * n_samples * D;
+          const std::vector<double> theta(first, first + n_samples * D);
+          pipeline::PosteriorSummary ps;
+          if (refine == "is") {
+            const std::vector<double> lq(s.log_q.begin() + i * n_samples, s.log_q.begin() + (i + 1) * n_samples);
+            const auto r = pipeline::refine_is(view, theta.data(), lq.data(), size_t(n_samples), ro);
+            std::vector<double> wv(size_t(n_samples), 0.0);
+            for (size_t k = 0; k < std::min(r.is.w.weights.size(), wv.size()); ++k) wv[k] = r.is.w.weights[k];
+            w.write_rows("refine/is/weights", uint64_t(b0 + i), 1, wv.data());
+            n_eff.push_back(r.is.w.n_eff);
+            eff.push_back(r.is.w.efficiency);
+            ps = r.summary;
+          } else {
+            const auto r = pipeline::refine_mcmc(view, theta.data(), size_t(n_samples), ro);
+            for (int64_t d = 0; d < D; ++d)
+              best.push_back(r.best_theta.size() == size_t(D) ? r.best_theta[d]
+                                                              : std::numeric_limits<double>::quiet_NaN());
+            acc_f.push_back(r.mcmc.acceptance_fraction);
+            double rm = 0.0;
+            for (double v : r.mcmc.rhat) rm = std::max(rm, v);
+            rhat_max.push_back(rm);
+            ps = r.summary;
+          }
+          const bool ok = ps.median.size() == size_t(D);
+          for (int64_t d = 0; d < D; ++d) {
+            rmed.push_back(ok ? ps.median[d] : std::numeric_limits<double>::quiet_NaN());
+            r16.push_back(ok ? ps.q16[d] : std::numeric_limits<double>::quiet_NaN());
+            r84.push_back(ok ? ps.q84[d] : std::numeric_limits<double>::quiet_NaN());
+          }
+        }
+        refine_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_refine).count();
+      }
       if (bar) bar->update(uint64_t(b0 + m));
     }
     if (bar) bar->finish();
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_begin).count();
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t_begin).count() - refine_seconds;
 
-    const uint64_t uE = uint64_t(E);
     w.write("acceptance", acceptance.data(), {uE});
     w.write("n_valid", n_valid.data(), {uE});
     w.write("n_drawn", n_drawn.data(), {uE});
@@ -244,83 +327,34 @@ int main(int argc, char** argv) {
     w.attr("/", "max_redraws", int64_t(max_redraws));
     w.attr("/", "device", device);
     w.attr("/", "seconds", seconds);
-
+    if (refine == "is") {
+      w.write("refine/is/n_eff", n_eff.data(), {uE});
+      w.write("refine/is/efficiency", eff.data(), {uE});
+    } else if (refine == "mcmc") {
+      w.write("refine/mcmc/best_theta", best.data(), {uE, uint64_t(D)});
+      w.write("refine/mcmc/acceptance_fraction", acc_f.data(), {uE});
+      w.write("refine/mcmc/rhat_max", rhat_max.data(), {uE});
+    }
     if (!refine.empty()) {
-      // Exact posterior with the Gaussian photon-noise likelihood (pipeline/refine.hpp). Times are
-      // days from the window start (the frame of t0); missing (NaN) points are left out.
-      pipeline::RefineOptions ro;
-      ro.prior = rc.prior;
-      ro.likelihood.n_threads = threads;
-      ro.use_device = dev == ad::Device::CUDA;
-      if (mcmc_steps > 0) {
-        ro.mcmc.max_steps = mcmc_steps;
-        ro.mcmc.min_steps = std::min(ro.mcmc.min_steps, mcmc_steps);
-      }
-      std::vector<std::vector<double>> tt(E), ff(E);
-      std::vector<lens::LightCurveView> views(E);
-      for (int64_t e = 0; e < E; ++e) {
-        for (int64_t j = 0; j < L; ++j) {
-          const double f = refine_flux[e * L + j];
-          if (!std::isfinite(f)) continue;
-          tt[e].push_back(time[j]);
-          ff[e].push_back(f);
-        }
-        views[e] = lens::LightCurveView{tt[e].data(), ff[e].data(), tt[e].size()};
-      }
-      std::vector<double> rmed(E * D), r16(E * D), r84(E * D);
-      auto put_summary = [&](int64_t e, const pipeline::PosteriorSummary& ps) {
-        for (int64_t d = 0; d < D; ++d) {
-          const bool ok = ps.median.size() == size_t(D);
-          rmed[e * D + d] = ok ? ps.median[d] : std::numeric_limits<double>::quiet_NaN();
-          r16[e * D + d] = ok ? ps.q16[d] : std::numeric_limits<double>::quiet_NaN();
-          r84[e * D + d] = ok ? ps.q84[d] : std::numeric_limits<double>::quiet_NaN();
-        }
-      };
-      std::cerr << "lensflow-infer: refining " << E << " event(s) with " << refine << " (exact likelihood)\n";
-      if (refine == "is") {
-        const auto res = pipeline::refine_is_many(views.data(), size_t(E), refine_theta.data(), refine_lq.data(),
-                                                  size_t(n_samples), ro);
-        std::vector<double> weights, n_eff, eff;
-        for (int64_t e = 0; e < E; ++e) {
-          const auto& r = res[e];
-          std::vector<double> wv(size_t(n_samples), 0.0);
-          for (size_t k = 0; k < std::min(r.is.w.weights.size(), wv.size()); ++k) wv[k] = r.is.w.weights[k];
-          weights.insert(weights.end(), wv.begin(), wv.end());
-          n_eff.push_back(r.is.w.n_eff);
-          eff.push_back(r.is.w.efficiency);
-          put_summary(e, r.summary);
-        }
-        w.write("refine/is/weights", weights.data(), {uE, S});
-        w.write("refine/is/n_eff", n_eff.data(), {uE});
-        w.write("refine/is/efficiency", eff.data(), {uE});
-      } else {
-        const auto res = pipeline::refine_mcmc_many(views.data(), size_t(E), refine_theta.data(), size_t(n_samples), ro);
-        std::vector<double> best, acc_f, rhat_max;
-        for (int64_t e = 0; e < E; ++e) {
-          const auto& r = res[e];
-          for (int64_t d = 0; d < D; ++d)
-            best.push_back(r.best_theta.size() == size_t(D) ? r.best_theta[d] : std::numeric_limits<double>::quiet_NaN());
-          acc_f.push_back(r.mcmc.acceptance_fraction);
-          double rm = 0.0;
-          for (double v : r.mcmc.rhat) rm = std::max(rm, v);
-          rhat_max.push_back(rm);
-          put_summary(e, r.summary);
-        }
-        w.write("refine/mcmc/best_theta", best.data(), {uE, uint64_t(D)});
-        w.write("refine/mcmc/acceptance_fraction", acc_f.data(), {uE});
-        w.write("refine/mcmc/rhat_max", rhat_max.data(), {uE});
-      }
       w.write("refine/summary/median", rmed.data(), {uE, uint64_t(D)});
       w.write("refine/summary/q16", r16.data(), {uE, uint64_t(D)});
       w.write("refine/summary/q84", r84.data(), {uE, uint64_t(D)});
       w.attr("/", "refine", refine);
     }
-    w.commit();
-    const std::string csv = summary_path_for(out_path);
+    w.close();
+    // The summary CSV goes to its own unique temporary file (write_summary_csv writes beside the
+    // path it is given and renames), then both outputs are committed together.
+    io::AtomicFile csv(csv_path, io::SpecialFiles::refuse);
     pipeline::PosteriorSamples meta;
     meta.n_obs = E;
     meta.acceptance = acceptance;
-    pipeline::write_summary_csv(csv, meta, specs, summaries);
+    try {
+      pipeline::write_summary_csv(csv.path(), meta, specs, summaries);
+    } catch (...) {
+      std::remove((csv.path() + ".tmp").c_str());
+      throw;
+    }
+    io::commit_all({&w.file(), &csv});
     double acc = 0.0;
     int64_t short_events = 0;
     for (int64_t e = 0; e < E; ++e) {
@@ -334,13 +368,18 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "lensflow-infer: warning: %lld event(s) have fewer than %lld samples inside the prior "
                    "after %d redraws (NaN rows; see n_valid)\n", static_cast<long long>(short_events),
                    static_cast<long long>(n_samples), max_redraws);
+    int64_t with_missing = 0;
+    for (int64_t v : n_missing) with_missing += v > 0;
+    if (with_missing)
+      std::fprintf(stderr, "lensflow-infer: note: %lld event(s) had missing (NaN or non-positive) flux points, "
+                   "filled by interpolation (see n_missing)\n", static_cast<long long>(with_missing));
     if (test_src && E > 0) {
       double nll = 0.0;
       for (double v : log_q_true) nll -= v;
       std::printf("test NLL %.4f (standardized θ, comparable to the training log)\n",
                   nll / double(E) - tf.log_std_sum());
     }
-    std::cerr << "lensflow-infer: wrote " << out_path << " and " << csv << "\n";
+    std::cerr << "lensflow-infer: wrote " << out_path << " and " << csv_path << "\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "lensflow-infer: error: " << e.what() << "\n";

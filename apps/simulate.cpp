@@ -5,9 +5,11 @@
 //                     [--s-range 0.2,5 ...] [--n-t 14400 --dt 0.01] [--point-source]
 // Prior draw i (0 <= i < N) goes to shard i / K. Without --shard every shard is simulated; with
 // --shard i only that one, so independent jobs can share DIR with no coordination beyond the file
-// system. Each shard is written atomically (temporary file + rename); a rerun skips shards whose
-// final file is present and valid with the same settings, redoes corrupt ones, and refuses a DIR
-// holding shards made with other settings. Progress goes to stderr; the summary (acceptance with
+// system. Each shard is written atomically (a temporary file unique to the process, then a
+// rename); a rerun skips shards whose final file is present and valid with the same settings,
+// redoes corrupt ones, and refuses a DIR holding shards made with other settings or of another
+// shard set (another --n-events or shard size). A full disk stops the run with the shards written
+// so far complete (exit status 1). Progress goes to stderr; the summary (acceptance with
 // its binomial error, timing) to stdout. Layout of the files: io/dataset.hpp.
 #include <CLI/CLI.hpp>
 #include <sys/stat.h>
@@ -19,11 +21,13 @@
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "io/dataset.hpp"
+#include "lens/batch_validate.hpp"
 #include "lens/priors.hpp"
 #include "lens/simulator.hpp"
 #include "pipeline/progress.hpp"
@@ -176,6 +180,25 @@ int main(int argc, char** argv) {
     cfg.fs.tol_rel = tol;
     cfg.cut.mode = lens::parse_cut_mode(cut.c_str());
     lens::validate_simulation_config(cfg);
+    // The lens library refuses values outside its supported domain: say so before any work.
+    auto in_domain = [](const char* opt, double lo, double hi, double min, double max) {
+      if (lo < min || hi > max) {
+        std::ostringstream os;
+        os << opt << " " << lo << "," << hi << " leaves the supported domain [" << min << ", " << max << "]";
+        throw std::invalid_argument(os.str());
+      }
+    };
+    in_domain("--s-range", p.s_min, p.s_max, lens::kMinSeparation, lens::kMaxSeparation);
+    in_domain("--q-range", p.q_min, p.q_max, lens::kMinMassRatio, lens::kMaxMassRatio);
+    in_domain("--rho-range", p.rho_min, p.rho_max, 0.0, lens::kMaxSourceRadius);
+    if (double(cfg.n_t) * cfg.dt / p.tE_min + std::max(std::fabs(p.u0_min), std::fabs(p.u0_max)) >
+        lens::kMaxSourceOffset)
+    {
+      std::ostringstream os;
+      os << "--tE-range: tE_min " << p.tE_min
+         << " moves the source more than 1e8 Einstein radii over the sequence, outside the supported domain";
+      throw std::invalid_argument(os.str());
+    }
 
     if (n_events == 0) throw std::invalid_argument("--n-events must be >= 1");
     if (per_shard > 0 && num_shards > 0 && (n_events + per_shard - 1) / per_shard != num_shards)
@@ -191,6 +214,19 @@ int main(int argc, char** argv) {
 
     make_dirs(out);
     const io::DatasetSettings settings = settings_of(cfg, n_events, per_shard, num_shards);
+
+    // Shards of another shard set (another --n-events or shard size) would mix with this one.
+    for (const std::string& f : io::shard_files(out)) {
+      bool ours = false;
+      for (std::uint64_t i = 0; i < num_shards && !ours; ++i)
+        ours = f == out + "/" + io::shard_file_name(i, num_shards);
+      if (ours) continue;
+      std::string why;
+      io::check_shard(f, settings, 0, &why);
+      throw std::runtime_error((why.empty() ? f + " belongs to another shard set" : why) +
+                               "; this directory holds another dataset: use another --out directory or the "
+                               "original settings");
+    }
 
     // Which shards need work.
     std::vector<std::uint64_t> todo, done_before;

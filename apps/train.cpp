@@ -8,6 +8,8 @@
 // writes RUN_DIR/checkpoint.h5 and RUN_DIR/log.csv; rerunning the same command after an
 // interruption (Ctrl-C, --max-minutes, a crash) continues from the last checkpoint and reproduces
 // the uninterrupted run. RUN_DIR/setup.h5 records the prior and realization for lensflow-infer.
+// A run directory that is the training-set directory (or whose files are shards) is refused; a
+// full disk stops the run with an error (exit status 1), the last checkpoint intact.
 #include <CLI/CLI.hpp>
 
 #include <atomic>
@@ -18,6 +20,7 @@
 
 #include "autodiff/tensor.hpp"
 #include "io/dataset.hpp"
+#include "io/same_file.hpp"
 #include "kernels/thread_pool.hpp"
 #include "pipeline/model_configs.hpp"
 #include "pipeline/progress.hpp"
@@ -68,6 +71,15 @@ int main(int argc, char** argv) {
     if (dev == ad::Device::CUDA && !ad::cuda_available())
       throw std::runtime_error("--device cuda: no CUDA device available (or built without CUDA)");
 
+    {  // The run directory's files must not be (or overwrite) the training set's.
+      std::vector<io::NamedPath> outs, ins;
+      for (const char* n : {"checkpoint.h5", "best.h5", "log.csv", "setup.h5"})
+        outs.push_back({"--out", out_dir + "/" + n});
+      for (const auto& f : io::shard_files(data_dir)) ins.push_back({"the --data shard", f});
+      io::refuse_overlaps(outs, ins);
+      if (io::same_file(out_dir, data_dir))
+        throw std::runtime_error("--out " + out_dir + " is the --data directory: use a separate run directory");
+    }
     const io::DatasetReader data(data_dir);
     if (!data.missing_shards().empty())
       std::cerr << "lensflow-train: note: " << data.missing_shards().size()

@@ -99,6 +99,7 @@ ShardInfo read_shard_info(const H5Reader& r, const DatasetSettings& s) {
   expect("chi2_dof", {N});
   expect("event_index", {N});
   expect("all_chi2_dof", {info.n_drawn});
+  r.require_stored("mag");  // a sparse mag would read back as zeros
   if (info.shard >= s.num_shards)
     throw H5Error(r.path() + ": shard " + std::to_string(info.shard) + " out of range (num_shards " +
                   std::to_string(s.num_shards) + ")");
@@ -198,20 +199,23 @@ Split split_of_event(std::int64_t event_index, const SplitOptions& opt) {
   return Split::train;
 }
 
-DatasetReader::DatasetReader(const std::string& dir_or_file) {
+std::vector<std::string> shard_files(const std::string& dir_or_file) {
   struct stat st;
   if (::stat(dir_or_file.c_str(), &st) != 0) throw H5Error(dir_or_file + ": no such file or directory");
+  if (!S_ISDIR(st.st_mode)) return {dir_or_file};
   std::vector<std::string> files;
-  if (S_ISDIR(st.st_mode)) {
-    DIR* d = ::opendir(dir_or_file.c_str());
-    if (!d) throw H5Error(dir_or_file + ": cannot list the directory");
-    while (dirent* e = ::readdir(d))
-      if (is_shard_name(e->d_name)) files.push_back(dir_or_file + "/" + e->d_name);
-    ::closedir(d);
-    if (files.empty()) throw H5Error(dir_or_file + ": no shard_XXXXX_of_YYYYY.h5 files in the directory");
-  } else {
-    files.push_back(dir_or_file);
-  }
+  DIR* d = ::opendir(dir_or_file.c_str());
+  if (!d) throw H5Error(dir_or_file + ": cannot list the directory");
+  while (dirent* e = ::readdir(d))
+    if (is_shard_name(e->d_name)) files.push_back(dir_or_file + "/" + e->d_name);
+  ::closedir(d);
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+DatasetReader::DatasetReader(const std::string& dir_or_file) {
+  auto files = shard_files(dir_or_file);
+  if (files.empty()) throw H5Error(dir_or_file + ": no shard_XXXXX_of_YYYYY.h5 files in the directory");
   open_all(std::move(files));
 }
 

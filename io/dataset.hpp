@@ -74,6 +74,10 @@ std::string shard_file_name(std::uint64_t shard, std::uint64_t num_shards);
 // sizes, H5Error on I/O failure (nothing is left under the final name).
 void write_shard(const std::string& path, const DatasetSettings& settings, const ShardData& data);
 
+// The shard files of a dataset directory (every shard_*_of_*.h5, sorted; temporary files are not
+// shards; possibly none), or {path} for a single file. H5Error when the path does not exist.
+std::vector<std::string> shard_files(const std::string& dir_or_file);
+
 enum class ShardStatus { missing, complete, corrupt, mismatched };
 
 // State of the shard file at `path` for the expected settings and shard number; `why` (nullable)

@@ -3,18 +3,44 @@
 
 #include <fcntl.h>
 #include <hdf5.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cerrno>
+#include <cstdlib>
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <mutex>
 
 namespace lensflow::io {
 namespace {
 
-// HDF5 prints its own error stack by default; we report errors through exceptions instead.
+// Set once HDF5 failed to close a file (an I/O error while writing its metadata). HDF5 1.10 then
+// keeps a half-destroyed file object that its shutdown dereferences (SIGSEGV at exit), so the
+// shutdown is skipped and the process's memory and descriptors go back to the OS as they are.
+std::atomic<bool> g_close_failed{false};
+
+extern "C" void shut_hdf5_down() {
+  if (!g_close_failed.load()) H5close();
+}
+
+// Once per process, before any other HDF5 call: our exit handler instead of HDF5's, and no
+// printed error stacks (errors are reported through exceptions).
 void quiet_hdf5() {
   static std::once_flag once;
-  std::call_once(once, [] { H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr); });
+  std::call_once(once, [] {
+    if (H5dont_atexit() >= 0) std::atexit(shut_hdf5_down);
+    H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  });
+}
+
+// H5Fclose, remembering a failure (see g_close_failed).
+bool close_file(hid_t file) {
+  if (H5Fclose(file) >= 0) return true;
+  g_close_failed = true;
+  return false;
 }
 
 // Closes an HDF5 handle on scope exit with the matching close function.
@@ -28,6 +54,12 @@ struct Handle {
   Handle(const Handle&) = delete;
   Handle& operator=(const Handle&) = delete;
   operator hid_t() const { return id; }
+  // Closes now and reports the result (a dataset's close writes its cached chunks).
+  herr_t close_now() {
+    const herr_t r = id >= 0 ? close(id) : 0;
+    id = -1;
+    return r;
+  }
 };
 
 [[noreturn]] void fail(const std::string& file, const std::string& what) {
@@ -63,6 +95,60 @@ std::uint64_t count(const Dims& d) {
   return n;
 }
 
+// a * b, or false when it does not fit in 64 bits.
+bool mul_fits(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
+  if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a) return false;
+  out = a * b;
+  return true;
+}
+
+// Bytes that a dataset's values take once read into memory as T (H5Error when absurdly large).
+template <class T>
+std::size_t memory_bytes(const std::string& path, const std::string& name, std::uint64_t n) {
+  std::uint64_t b = 0;
+  if (!mul_fits(n, sizeof(T), b) || b > std::uint64_t(std::numeric_limits<std::ptrdiff_t>::max()))
+    fail(path, "dataset '" + name + "' claims " + std::to_string(n) + " values, more than memory can hold");
+  return std::size_t(b);
+}
+
+// The check behind H5Reader::require_stored for an open dataset.
+void require_stored_ds(hid_t ds, const std::string& path, const std::string& name) {
+  Handle space(check(H5Dget_space(ds), path, "unreadable dataspace of '" + name + "'"), H5Sclose);
+  const hssize_t npoints = H5Sget_simple_extent_npoints(space);
+  if (npoints < 0) fail(path, "unreadable extent of '" + name + "'");
+  if (npoints == 0) return;
+  Handle type(check(H5Dget_type(ds), path, "unreadable type of '" + name + "'"), H5Tclose);
+  std::uint64_t claimed = 0;
+  if (!mul_fits(std::uint64_t(npoints), H5Tget_size(type), claimed))
+    fail(path, "dataset '" + name + "' claims more bytes than a file can hold");
+  Handle dcpl(check(H5Dget_create_plist(ds), path, "unreadable properties of '" + name + "'"), H5Pclose);
+  const H5D_layout_t layout = H5Pget_layout(dcpl);
+  if (layout == H5D_COMPACT) return;  // the values sit in the object header itself
+  if (layout == H5D_VIRTUAL) fail(path, "dataset '" + name + "' is virtual (its data lives in other files)");
+  if (H5Pget_external_count(dcpl) > 0) fail(path, "dataset '" + name + "' keeps its data in external files");
+  const hsize_t stored = H5Dget_storage_size(ds);
+  if (H5Pget_nfilters(dcpl) == 0) {
+    if (stored < claimed)
+      fail(path, "dataset '" + name + "' claims " + std::to_string(npoints) + " values (" +
+                     std::to_string(claimed) + " bytes) but the file stores only " + std::to_string(stored) +
+                     " bytes of them (sparse or unwritten dataset)");
+    return;
+  }
+  // Compressed: the size says little, but every chunk must be there (a missing chunk would read
+  // back as fill values).
+  const int rank = H5Sget_simple_extent_ndims(space);
+  std::vector<hsize_t> dims(rank), chunk(rank);
+  H5Sget_simple_extent_dims(space, dims.data(), nullptr);
+  if (H5Pget_chunk(dcpl, rank, chunk.data()) != rank) fail(path, "unreadable chunking of '" + name + "'");
+  hsize_t expected = 1;
+  for (int i = 0; i < rank; ++i) expected *= (dims[i] + chunk[i] - 1) / chunk[i];
+  hsize_t have = 0;
+  if (H5Dget_num_chunks(ds, H5S_ALL, &have) < 0) fail(path, "cannot count the chunks of '" + name + "'");
+  if (have < expected)
+    fail(path, "dataset '" + name + "' has only " + std::to_string(have) + " of its " + std::to_string(expected) +
+                   " chunks stored (sparse or unwritten dataset)");
+}
+
 template <class T>
 void write_whole(hid_t file, const std::string& path, const std::string& name, const T* data, const Dims& shape) {
   std::vector<hsize_t> dims(shape.begin(), shape.end());
@@ -74,6 +160,7 @@ void write_whole(hid_t file, const std::string& path, const std::string& name, c
             H5Dclose);
   if (count(shape) > 0 && H5Dwrite(ds, mem_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, data) < 0)
     fail(path, "cannot write dataset '" + name + "' (disk full?)");
+  if (ds.close_now() < 0) fail(path, "cannot write dataset '" + name + "' (disk full?)");
 }
 
 template <class T>
@@ -83,6 +170,8 @@ std::vector<T> read_whole(hid_t file, const std::string& path, const std::string
   Handle space(check(H5Dget_space(ds), path, "unreadable dataspace of '" + name + "'"), H5Sclose);
   hssize_t n = H5Sget_simple_extent_npoints(space);
   if (n < 0) fail(path, "unreadable extent of '" + name + "'");
+  memory_bytes<T>(path, name, std::uint64_t(n));
+  require_stored_ds(ds, path, name);
   std::vector<T> out(static_cast<std::size_t>(n));
   if (n > 0 && H5Dread(ds, mem_type<T>(), H5S_ALL, H5S_ALL, H5P_DEFAULT, out.data()) < 0)
     fail(path, "cannot read dataset '" + name + "' (truncated file or wrong type?)");
@@ -99,7 +188,7 @@ std::vector<T> read_rows(hid_t file, const std::string& path, const std::string&
   if (rank < 1) fail(path, "'" + name + "' has no rows");
   std::vector<hsize_t> dims(rank);
   H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  if (row0 + nrows > dims[0])
+  if (row0 > dims[0] || nrows > dims[0] - row0)
     fail(path, "rows [" + std::to_string(row0) + ", " + std::to_string(row0 + nrows) + ") out of range for '" +
                    name + "' with " + std::to_string(dims[0]) + " rows");
   std::vector<hsize_t> start(rank, 0), cnt(dims);
@@ -109,7 +198,10 @@ std::vector<T> read_rows(hid_t file, const std::string& path, const std::string&
   Handle mspace(H5Screate_simple(rank, cnt.data(), nullptr), H5Sclose);
   std::uint64_t per_row = 1;
   for (int i = 1; i < rank; ++i) per_row *= dims[i];
-  std::vector<T> out(nrows * per_row);
+  std::uint64_t total = 0;
+  if (!mul_fits(nrows, per_row, total)) fail(path, "rows of '" + name + "' too large to read");
+  memory_bytes<T>(path, name, total);
+  std::vector<T> out(total);
   if (nrows > 0 && H5Dread(ds, mem_type<T>(), mspace, space, H5P_DEFAULT, out.data()) < 0)
     fail(path, "cannot read rows of '" + name + "' (truncated file?)");
   return out;
@@ -152,21 +244,59 @@ std::vector<T> read_attr(hid_t file, const std::string& path, const std::string&
 
 }  // namespace
 
-H5Writer::H5Writer(const std::string& path) : path_(path) {
+H5Writer::H5Writer(const std::string& path) : path_(path), tmp_(path, SpecialFiles::refuse) {
   quiet_hdf5();
-  tmp_ = path + ".tmp-" + std::to_string(::getpid());
-  file_ = H5Fcreate(tmp_.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  file_ = H5Fcreate(tmp_.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file_ < 0) fail(path, "cannot create file (directory missing or not writable?)");
 }
 
 H5Writer::~H5Writer() {
-  if (file_ >= 0) {
-    H5Fclose(file_);
-    std::remove(tmp_.c_str());
+  if (file_ >= 0) abandon();
+}
+
+namespace {
+
+// The descriptor of an open file of the default (sec2) driver, or -1.
+int file_descriptor(hid_t file) {
+  void* handle = nullptr;
+  if (H5Fget_vfd_handle(file, H5P_DEFAULT, &handle) < 0 || !handle) return -1;
+  return *static_cast<int*>(handle);
+}
+
+// Slack for the metadata HDF5 writes on top of the data (object headers, chunk indexes).
+constexpr std::uint64_t kMetadataSlack = 256 * 1024;
+
+}  // namespace
+
+void H5Writer::reserve(std::uint64_t bytes) {
+  hsize_t size = 0;
+  const int fd = file_descriptor(file_);
+  if (fd < 0 || H5Fget_filesize(file_, &size) < 0) return;
+  const std::uint64_t want = std::uint64_t(size) + bytes + kMetadataSlack;
+  if (want <= reserved_) return;
+  // KEEP_SIZE allocates blocks without changing the file's length, which HDF5 relies on.
+  if (::fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, off_t(want)) == 0) {
+    reserved_ = want;
+    return;
   }
+  const int err = errno;
+  if (err == EOPNOTSUPP || err == ENOSYS || err == EINVAL) return;  // no fallocate here: unprotected
+  abandon();
+  fail(path_, "cannot write: " + std::string(std::strerror(err)) + "; nothing was replaced");
+}
+
+void H5Writer::abandon() {
+  // The file is discarded: truncating it first frees its space, so the metadata HDF5 writes while
+  // closing fits even on a full disk, and the close succeeds.
+  const int fd = file_descriptor(file_);
+  if (fd >= 0) static_cast<void>(::ftruncate(fd, 0) == 0);  // on failure less is freed; close anyway
+  close_file(file_);
+  file_ = -1;
+  tmp_.discard();
 }
 
 std::int64_t H5Writer::ensure_parent(const std::string& name) {
+  if (file_ < 0) fail(path_, "the file is already closed");
   // Create every missing group along the path.
   std::size_t pos = 0;
   while ((pos = name.find('/', pos + 1)) != std::string::npos) {
@@ -181,51 +311,86 @@ std::int64_t H5Writer::ensure_parent(const std::string& name) {
   return file_;
 }
 
-void H5Writer::write(const std::string& n, const float* d, const Dims& s) { write_whole(ensure_parent(n), path_, n, d, s); }
-void H5Writer::write(const std::string& n, const double* d, const Dims& s) { write_whole(ensure_parent(n), path_, n, d, s); }
-void H5Writer::write(const std::string& n, const std::int64_t* d, const Dims& s) { write_whole(ensure_parent(n), path_, n, d, s); }
-void H5Writer::write(const std::string& n, const std::int32_t* d, const Dims& s) { write_whole(ensure_parent(n), path_, n, d, s); }
-void H5Writer::write(const std::string& n, const std::uint8_t* d, const Dims& s) { write_whole(ensure_parent(n), path_, n, d, s); }
+template <class T>
+void H5Writer::put_whole(const std::string& name, const T* data, const Dims& shape) {
+  std::uint64_t bytes = 0;
+  if (!mul_fits(count(shape), sizeof(T), bytes)) fail(path_, "dataset '" + name + "' is too large");
+  ensure_parent(name);
+  reserve(bytes);
+  write_whole(file_, path_, name, data, shape);
+}
 
-void H5Writer::create_f32(const std::string& name, const Dims& shape, std::uint64_t chunk_rows) {
+void H5Writer::write(const std::string& n, const float* d, const Dims& s) { put_whole(n, d, s); }
+void H5Writer::write(const std::string& n, const double* d, const Dims& s) { put_whole(n, d, s); }
+void H5Writer::write(const std::string& n, const std::int64_t* d, const Dims& s) { put_whole(n, d, s); }
+void H5Writer::write(const std::string& n, const std::int32_t* d, const Dims& s) { put_whole(n, d, s); }
+void H5Writer::write(const std::string& n, const std::uint8_t* d, const Dims& s) { put_whole(n, d, s); }
+
+template <class T>
+void H5Writer::create_chunked(const std::string& name, const Dims& shape, std::uint64_t chunk_rows) {
   ensure_parent(name);
   std::vector<hsize_t> dims(shape.begin(), shape.end()), chunk(dims);
   if (dims.empty()) fail(path_, "dataset '" + name + "' needs at least one axis");
   chunk[0] = std::max<hsize_t>(1, std::min<hsize_t>(chunk_rows, std::max<hsize_t>(dims[0], 1)));
+  for (std::size_t i = 1; i < chunk.size(); ++i) chunk[i] = std::max<hsize_t>(chunk[i], 1);
   Handle space(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), H5Sclose);
   Handle plist(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   if (dims[0] > 0) H5Pset_chunk(plist, static_cast<int>(chunk.size()), chunk.data());
-  Handle ds(check(H5Dcreate2(file_, name.c_str(), H5T_NATIVE_FLOAT, space, H5P_DEFAULT, plist, H5P_DEFAULT), path_,
+  Handle ds(check(H5Dcreate2(file_, name.c_str(), mem_type<T>(), space, H5P_DEFAULT, plist, H5P_DEFAULT), path_,
                   "cannot create dataset '" + name + "'"),
             H5Dclose);
 }
 
-void H5Writer::write_rows(const std::string& name, std::uint64_t row0, std::uint64_t nrows, const float* data) {
+void H5Writer::create_f32(const std::string& name, const Dims& shape, std::uint64_t chunk_rows) {
+  create_chunked<float>(name, shape, chunk_rows);
+}
+void H5Writer::create_f64(const std::string& name, const Dims& shape, std::uint64_t chunk_rows) {
+  create_chunked<double>(name, shape, chunk_rows);
+}
+
+template <class T>
+void H5Writer::put_rows(const std::string& name, std::uint64_t row0, std::uint64_t nrows, const T* data) {
+  if (file_ < 0) fail(path_, "the file is already closed");
   Handle ds(check(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), path_, "missing dataset '" + name + "'"), H5Dclose);
   Handle space(H5Dget_space(ds), H5Sclose);
   int rank = H5Sget_simple_extent_ndims(space);
   std::vector<hsize_t> dims(rank);
   H5Sget_simple_extent_dims(space, dims.data(), nullptr);
-  if (row0 + nrows > dims[0]) fail(path_, "rows out of range for '" + name + "'");
+  if (row0 > dims[0] || nrows > dims[0] - row0) fail(path_, "rows out of range for '" + name + "'");
   std::vector<hsize_t> start(rank, 0), cnt(dims);
   start[0] = row0;
   cnt[0] = nrows;
+  std::uint64_t n = 1;
+  for (auto c : cnt) n *= c;
+  reserve(n * sizeof(T));
   H5Sselect_hyperslab(space, H5S_SELECT_SET, start.data(), nullptr, cnt.data(), nullptr);
   Handle mspace(H5Screate_simple(rank, cnt.data(), nullptr), H5Sclose);
-  if (nrows > 0 && H5Dwrite(ds, H5T_NATIVE_FLOAT, mspace, space, H5P_DEFAULT, data) < 0)
+  if (nrows > 0 && H5Dwrite(ds, mem_type<T>(), mspace, space, H5P_DEFAULT, data) < 0)
     fail(path_, "cannot write rows of '" + name + "' (disk full?)");
+  if (ds.close_now() < 0) fail(path_, "cannot write rows of '" + name + "' (disk full?)");
+}
+
+void H5Writer::write_rows(const std::string& name, std::uint64_t row0, std::uint64_t nrows, const float* data) {
+  put_rows(name, row0, nrows, data);
+}
+void H5Writer::write_rows(const std::string& name, std::uint64_t row0, std::uint64_t nrows, const double* data) {
+  put_rows(name, row0, nrows, data);
 }
 
 void H5Writer::attr(const std::string& obj, const std::string& key, double v) {
+  ensure_parent(obj);
   write_attr(file_, path_, obj, key, H5T_NATIVE_DOUBLE, &v, 1, true);
 }
 void H5Writer::attr(const std::string& obj, const std::string& key, std::int64_t v) {
+  ensure_parent(obj);
   write_attr(file_, path_, obj, key, H5T_NATIVE_INT64, &v, 1, true);
 }
 void H5Writer::attr(const std::string& obj, const std::string& key, const std::vector<double>& v) {
+  ensure_parent(obj);
   write_attr(file_, path_, obj, key, H5T_NATIVE_DOUBLE, v.data(), v.size(), false);
 }
 void H5Writer::attr(const std::string& obj, const std::string& key, const std::string& v) {
+  ensure_parent(obj);
   // Variable-length UTF-8 string: h5py reads it as str.
   Handle type(H5Tcopy(H5T_C_S1), H5Tclose);
   H5Tset_size(type, H5T_VARIABLE);
@@ -234,19 +399,32 @@ void H5Writer::attr(const std::string& obj, const std::string& key, const std::s
   write_attr(file_, path_, obj, key, type, &p, 1, true);
 }
 
-void H5Writer::commit() {
-  if (file_ < 0) fail(path_, "commit() called twice");
-  bool ok = H5Fflush(file_, H5F_SCOPE_GLOBAL) >= 0;
-  ok = H5Fclose(file_) >= 0 && ok;
+void H5Writer::close() {
+  if (file_ < 0) fail(path_, "close() or commit() called twice");
+  reserve(0);  // room for the metadata written while closing
+  // No H5Fflush before: in HDF5 1.10 a failed flush leaves the cache unable to close.
+  const bool ok = close_file(file_);
   file_ = -1;
-  if (ok) {
-    int fd = ::open(tmp_.c_str(), O_RDONLY);
-    ok = fd >= 0 && ::fsync(fd) == 0;
-    if (fd >= 0) ::close(fd);
+  if (!ok) {
+    tmp_.discard();
+    fail(path_, "cannot finish writing (disk full?); nothing was replaced");
   }
-  if (!ok || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    std::remove(tmp_.c_str());
-    fail(path_, "cannot finish writing (disk full or directory not writable?); nothing was replaced");
+  // Give back the blocks reserved past the end of the finished file.
+  const int fd = ::open(tmp_.path().c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    struct stat st;
+    if (::fstat(fd, &st) == 0 && reserved_ > std::uint64_t(st.st_size))
+      ::fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, st.st_size, off_t(reserved_ - st.st_size));
+    ::close(fd);
+  }
+}
+
+void H5Writer::commit() {
+  close();
+  try {
+    tmp_.commit();
+  } catch (const OutputError& e) {
+    throw H5Error(e.what());
   }
 }
 
@@ -259,7 +437,7 @@ H5Reader::H5Reader(const std::string& path) : path_(path) {
 }
 
 H5Reader::~H5Reader() {
-  if (file_ >= 0) H5Fclose(file_);
+  if (file_ >= 0) close_file(file_);
 }
 
 bool H5Reader::has(const std::string& name) const { return link_exists(file_, name); }
@@ -272,6 +450,12 @@ Dims H5Reader::shape(const std::string& name) const {
   std::vector<hsize_t> dims(rank > 0 ? rank : 0);
   if (rank > 0) H5Sget_simple_extent_dims(space, dims.data(), nullptr);
   return Dims(dims.begin(), dims.end());
+}
+
+void H5Reader::require_stored(const std::string& name) const {
+  if (!has(name)) fail(path_, "missing dataset '" + name + "'");
+  Handle ds(check(H5Dopen2(file_, name.c_str(), H5P_DEFAULT), path_, "'" + name + "' is not a dataset"), H5Dclose);
+  require_stored_ds(ds, path_, name);
 }
 
 std::vector<float> H5Reader::read_f32(const std::string& n) const { return read_whole<float>(file_, path_, n); }

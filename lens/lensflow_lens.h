@@ -15,6 +15,10 @@
 extern "C" {
 #endif
 
+/* Host calls accept s in [1e-3, 1e3], q in [1e-9, 1e9], |y1|, |y2| <= 1e8, rho <= 10 and light
+ * curves whose source stays within 1e8 Einstein radii (|t - t0| / tE + |u0| <= 1e8); other values
+ * give LENSFLOW_INVALID_ARGUMENT with a message naming the field, index and range (see
+ * lens/lensflow_lens.hpp for why and how accurately). */
 enum lensflow_status {
   LENSFLOW_OK = 0,
   LENSFLOW_INVALID_ARGUMENT = 1, /* bad input value; the message names the field and index */

@@ -1,5 +1,6 @@
 #include "nn/checkpoint.hpp"
 
+#include <cmath>
 #include <cstring>
 #include <sstream>
 #include <stdexcept>
@@ -67,9 +68,24 @@ ad::Tensor read_tensor(const io::H5Reader& r, const std::string& name, const ad:
     throw fail(r.path(), "dataset '" + name + "' has shape " + ad::to_string(got) +
                              ", the model expects " + ad::to_string(like.shape()));
   }
-  ad::Tensor t = like.dtype() == ad::DType::F64
-                     ? ad::Tensor::from_vector(r.read_f64(name), like.shape())
-                     : ad::Tensor::from_vector(r.read_f32(name), like.shape());
+  // Non-finite values (a diverged or corrupted run) are refused here: loaded, they would turn every
+  // posterior and every further training step into NaN.
+  const auto require_finite = [&](const auto& v) {
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i]))
+        throw fail(r.path(), "dataset '" + name + "' holds a non-finite value (" + std::to_string(v[i]) +
+                                 ") at index " + std::to_string(i) + "; the file is unusable");
+  };
+  ad::Tensor t;
+  if (like.dtype() == ad::DType::F64) {
+    auto v = r.read_f64(name);
+    require_finite(v);
+    t = ad::Tensor::from_vector(std::move(v), like.shape());
+  } else {
+    auto v = r.read_f32(name);
+    require_finite(v);
+    t = ad::Tensor::from_vector(std::move(v), like.shape());
+  }
   return t.to(like.device());
 }
 

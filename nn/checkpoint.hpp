@@ -16,8 +16,9 @@
 //   /train/rng          int64 [n, 2]: (seed, offset) of each training generator (when any)
 //   /train/history      float64 [n]: free-form per-epoch record kept by the trainer (when any)
 // Loading checks the format, the version, the configuration (field by field), every parameter's
-// presence and shape and the orderings; any mismatch, a truncated or a foreign file throws
-// std::runtime_error naming the file and the problem. The model is untouched on failure.
+// presence, shape and finiteness (a NaN or Inf value is refused, naming the dataset) and the
+// orderings; any mismatch, a truncated or a foreign file throws std::runtime_error naming the file
+// and the problem. The model is untouched on failure.
 #pragma once
 
 #include <cstdint>

@@ -41,24 +41,43 @@ int64_t events_of_shape(const std::string& path, const std::string& what, const 
                  std::to_string(length) + "] (72 days at 0.01 day; other grids must be resampled)");
 }
 
-// Refuses ±Inf, all-NaN curves and (policy error) any NaN; counts the NaN points otherwise.
+// Refuses ±Inf, curves with fewer than 2 usable points and (policy error) any missing point;
+// counts the missing points otherwise. A point is missing when it is NaN or not positive: the
+// network takes ln(flux), so a flux <= 0 cannot enter it; such points become NaN here, and the
+// preprocessing fills them like gaps (and --refine leaves them out of the likelihood).
 void check_missing(ObservedSet& s, const std::string& path, NanPolicy nan) {
   s.n_missing.assign(s.n_events, 0);
   const int64_t L = s.length;
   for (int64_t e = 0; e < s.n_events; ++e) {
-    const double* f = s.flux.data() + e * L;
-    int64_t first_nan = -1, n_nan = 0;
+    double* f = s.flux.data() + e * L;
+    int64_t first_nan = -1, n_nan = 0, first_bad = -1, n_bad = 0;
     for (int64_t i = 0; i < L; ++i) {
       if (std::isinf(f[i]))
         fail(path, "event " + std::to_string(e) + " has an infinite flux at point " + std::to_string(i));
-      if (std::isnan(f[i]) && n_nan++ == 0) first_nan = i;
+      if (std::isnan(f[i])) {
+        if (n_nan++ == 0) first_nan = i;
+      } else if (!(f[i] > 0.0)) {
+        if (n_bad++ == 0) first_bad = i;
+      }
     }
-    if (n_nan == L) fail(path, "event " + std::to_string(e) + " has no finite flux point");
+    if (n_nan + n_bad > L - 2)
+      fail(path, "event " + std::to_string(e) + " has no finite, positive flux points to use (" +
+                     std::to_string(L - n_nan - n_bad) + " of " + std::to_string(L) + "; at least 2 needed)");
+    if (n_bad > 0 && nan == NanPolicy::error) {
+      std::ostringstream v;
+      v << f[first_bad];
+      fail(path, "event " + std::to_string(e) + " has " + std::to_string(n_bad) +
+                     " non-positive flux points (first at point " + std::to_string(first_bad) + ": " + v.str() +
+                     "); the network takes ln(flux), so they cannot be used as they are: use --nan interpolate "
+                     "to treat them as missing points");
+    }
     if (n_nan > 0 && nan == NanPolicy::error)
       fail(path, "event " + std::to_string(e) + " has " + std::to_string(n_nan) +
                      " NaN flux points (first at point " + std::to_string(first_nan) +
                      "); use --nan interpolate to fill gaps linearly");
-    s.n_missing[e] = n_nan;
+    for (int64_t i = 0; i < L; ++i)
+      if (!(f[i] > 0.0)) f[i] = NAN;
+    s.n_missing[e] = n_nan + n_bad;
   }
 }
 
@@ -115,38 +134,51 @@ bool parse_field(std::string f, double& v) {
   return end && *end == '\0';
 }
 
+// A header names columns: every field is a non-empty word that is not a number (nor "nan").
+bool is_header(const std::string& line) {
+  std::stringstream ss(line);
+  std::string field;
+  int n = 0;
+  while (std::getline(ss, field, ',')) {
+    double v;
+    field.erase(0, field.find_first_not_of(" \t\r"));
+    field.erase(field.find_last_not_of(" \t\r") + 1);
+    if (field.empty() || parse_field(field, v)) return false;
+    ++n;
+  }
+  return n > 0 && line.back() != ',';
+}
+
 ObservedSet read_csv(const std::string& path, int64_t L) {
   std::ifstream in(path);
   if (!in) fail(path, "cannot open file");
   std::vector<std::vector<double>> rows;
   std::string line;
   int64_t lineno = 0;
-  bool first_data_line = true;
+  bool first_line = true;
   while (std::getline(in, line)) {
     ++lineno;
+    if (lineno == 1 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 byte-order mark
     const auto p = line.find_first_not_of(" \t\r");
     if (p == std::string::npos || line[p] == '#') continue;
+    // Only a line that looks like a header is one: a data line with a typo is an error, not a
+    // header to skip (that would drop an event silently).
+    if (first_line && is_header(line)) {
+      first_line = false;
+      continue;
+    }
+    first_line = false;
     std::vector<double> row;
     std::stringstream ss(line);
     std::string field;
-    bool numeric = true;
     while (std::getline(ss, field, ',')) {
       double v;
-      if (!parse_field(field, v)) {
-        numeric = false;
-        break;
-      }
+      if (!parse_field(field, v))
+        fail(path, "line " + std::to_string(lineno) + " has a non-numeric field '" + field + "' (field " +
+                       std::to_string(row.size() + 1) + ")");
       row.push_back(v);
     }
     if (!line.empty() && line.back() == ',') row.push_back(NAN);  // trailing empty field
-    if (!numeric) {
-      if (first_data_line) {  // header
-        first_data_line = false;
-        continue;
-      }
-      fail(path, "line " + std::to_string(lineno) + " has a non-numeric field '" + field + "'");
-    }
-    first_data_line = false;
     rows.push_back(std::move(row));
   }
   if (rows.empty()) fail(path, "no data rows");
@@ -172,10 +204,35 @@ ObservedSet read_csv(const std::string& path, int64_t L) {
   return s;
 }
 
-// Minimal .npy reader (format versions 1-3).
+// The value of `key` in a .npy header dict ("{'descr': '<f8', 'fortran_order': False,
+// 'shape': (2, 7200), }"), up to the next top-level comma; "" when absent.
+std::string npy_value(const std::string& h, const std::string& key) {
+  const auto k = h.find("'" + key + "'");
+  if (k == std::string::npos) return "";
+  const auto colon = h.find(':', k);
+  if (colon == std::string::npos) return "";
+  std::string v;
+  int depth = 0;
+  for (std::size_t i = colon + 1; i < h.size(); ++i) {
+    const char c = h[i];
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if ((c == ',' && depth == 0) || c == '}') break;
+    v += c;
+  }
+  v.erase(0, v.find_first_not_of(" "));
+  v.erase(v.find_last_not_of(" ") + 1);
+  return v;
+}
+
+// Minimal .npy reader (format versions 1-3). The header is checked field by field and its claimed
+// size against the file's real size before anything is allocated; values are converted in blocks.
 ObservedSet read_npy(const std::string& path, int64_t L) {
   std::ifstream in(path, std::ios::binary);
   if (!in) fail(path, "cannot open file");
+  in.seekg(0, std::ios::end);
+  const uint64_t file_size = uint64_t(in.tellg());
+  in.seekg(0);
   char magic[8];
   if (!in.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0)
     fail(path, "not a NumPy .npy file (bad magic)");
@@ -192,27 +249,35 @@ ObservedSet read_npy(const std::string& path, int64_t L) {
   } else {
     fail(path, "unsupported .npy format version " + std::to_string(major));
   }
-  if (hlen > (1u << 20)) fail(path, "implausible .npy header length");
+  if (hlen > (1u << 20) || hlen > file_size) fail(path, "implausible .npy header length " + std::to_string(hlen));
   std::string h(hlen, '\0');
   if (!in.read(h.data(), hlen)) fail(path, "truncated .npy header");
-  auto value_of = [&](const std::string& key) {
-    const auto k = h.find("'" + key + "'");
-    if (k == std::string::npos) fail(path, ".npy header lacks '" + key + "'");
-    return h.substr(h.find(':', k) + 1);
-  };
-  std::string descr = value_of("descr");
-  descr = descr.substr(descr.find('\'') + 1);
-  descr = descr.substr(0, descr.find('\''));
-  std::string fo = value_of("fortran_order");
-  fo = fo.substr(0, fo.find(','));
-  const bool fortran = fo.find("True") != std::string::npos;
-  std::string sh = value_of("shape");
-  sh = sh.substr(sh.find('(') + 1, sh.find(')') - sh.find('(') - 1);
+  const uint64_t data_offset = uint64_t(in.tellg());
+
+  std::string descr = npy_value(h, "descr");
+  if (descr.size() < 2 || (descr.front() != '\'' && descr.front() != '"') || descr.back() != descr.front())
+    fail(path, ".npy header: 'descr' is missing or not a quoted dtype (header: " + h + ")");
+  descr = descr.substr(1, descr.size() - 2);
+  const std::string fo = npy_value(h, "fortran_order");
+  if (fo != "True" && fo != "False")
+    fail(path, ".npy header: 'fortran_order' must be True or False (header: " + h + ")");
+  const bool fortran = fo == "True";
+  const std::string sh = npy_value(h, "shape");
+  if (sh.size() < 2 || sh.front() != '(' || sh.back() != ')')
+    fail(path, ".npy header: 'shape' must be a tuple like (2, 7200) (header: " + h + ")");
   io::Dims dims;
-  std::stringstream ss(sh);
-  std::string tok;
-  while (std::getline(ss, tok, ','))
-    if (tok.find_first_not_of(" ") != std::string::npos) dims.push_back(std::stoull(tok));
+  {
+    std::stringstream ss(sh.substr(1, sh.size() - 2));
+    std::string tok;
+    while (std::getline(ss, tok, ',')) {
+      tok.erase(0, tok.find_first_not_of(" "));
+      tok.erase(tok.find_last_not_of(" ") + 1);
+      if (tok.empty()) continue;
+      const bool digits = tok.size() <= 18 && tok.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits) fail(path, ".npy header: shape entry '" + tok + "' is not a dimension (header: " + h + ")");
+      dims.push_back(std::strtoull(tok.c_str(), nullptr, 10));
+    }
+  }
   size_t width;
   char kind;
   if (descr == "<f8" || descr == "=f8") width = 8, kind = 'f';
@@ -223,22 +288,37 @@ ObservedSet read_npy(const std::string& path, int64_t L) {
   ObservedSet s;
   s.length = L;
   s.n_events = events_of_shape(path, "array", dims, L);
-  const size_t n = static_cast<size_t>(s.n_events * L);
-  std::vector<char> raw(n * width);
-  if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
-    fail(path, "truncated .npy data (expected " + std::to_string(n) + " values)");
+  // Claimed size against the bytes really there, before allocating (in long double: a claimed
+  // shape may overflow 64-bit products).
+  const long double claimed = static_cast<long double>(s.n_events) * static_cast<long double>(L) * width;
+  if (claimed > static_cast<long double>(file_size - data_offset)) {
+    std::ostringstream os;
+    os << "truncated .npy data: the header claims shape " << sh << " of " << descr << " (" << claimed
+       << " bytes) but the file holds " << file_size - data_offset << " bytes of data";
+    fail(path, os.str());
+  }
+  const uint64_t n = uint64_t(s.n_events) * uint64_t(L);
   s.flux.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    const char* p = raw.data() + i * width;
-    double v;
-    if (kind == 'f' && width == 8) { double x; std::memcpy(&x, p, 8); v = x; }
-    else if (kind == 'f') { float x; std::memcpy(&x, p, 4); v = x; }
-    else if (width == 8) { int64_t x; std::memcpy(&x, p, 8); v = double(x); }
-    else { int32_t x; std::memcpy(&x, p, 4); v = double(x); }
-    // Fortran order of [N, L]: element (e, j) is stored at j * N + e.
-    size_t dst = i;
-    if (fortran && dims.size() == 2) dst = (i % s.n_events) * L + i / s.n_events;
-    s.flux[dst] = v;
+  std::vector<char> raw;
+  constexpr uint64_t kBlock = uint64_t(1) << 17;  // values converted per read
+  for (uint64_t i0 = 0; i0 < n; i0 += kBlock) {
+    const uint64_t m = std::min(kBlock, n - i0);
+    raw.resize(m * width);
+    if (!in.read(raw.data(), static_cast<std::streamsize>(raw.size())))
+      fail(path, "truncated .npy data (expected " + std::to_string(n) + " values)");
+    for (uint64_t k = 0; k < m; ++k) {
+      const char* p = raw.data() + k * width;
+      double v;
+      if (kind == 'f' && width == 8) { double x; std::memcpy(&x, p, 8); v = x; }
+      else if (kind == 'f') { float x; std::memcpy(&x, p, 4); v = x; }
+      else if (width == 8) { int64_t x; std::memcpy(&x, p, 8); v = double(x); }
+      else { int32_t x; std::memcpy(&x, p, 4); v = double(x); }
+      // Fortran order of [N, L]: element (e, j) is stored at j * N + e.
+      const uint64_t i = i0 + k;
+      const uint64_t N = uint64_t(s.n_events);
+      const uint64_t dst = (fortran && dims.size() == 2) ? (i % N) * uint64_t(L) + i / N : i;
+      s.flux[dst] = v;
+    }
   }
   s.t_start.assign(s.n_events, 0.0);
   return s;

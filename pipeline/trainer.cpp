@@ -6,13 +6,13 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <iomanip>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
 
 #include "autodiff/ops.hpp"
+#include "io/atomic_file.hpp"
 #include "kernels/device.hpp"
 #include "nn/adam.hpp"
 #include "nn/checkpoint.hpp"
@@ -180,19 +180,16 @@ double mean_nll(const nn::PosteriorModel& model, const SampleSource& src, int64_
   return sum / double(n);
 }
 
-void write_epoch_log(const std::string& path, const std::vector<EpochRecord>& history) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot write " + tmp);
-    f << "epoch,train_nll,val_nll,lr,seconds\n" << std::setprecision(9);
-    for (const auto& r : history)
-      f << r.epoch << ',' << r.train_nll << ',' << r.val_nll << ',' << r.lr << ',' << r.seconds << '\n';
-    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error("cannot rename " + tmp + " onto " + path);
+namespace {
+
+// The per-epoch CSV log: header epoch,train_nll,val_nll,lr,seconds, one row per completed epoch.
+void format_epoch_log(std::ostream& f, const std::vector<EpochRecord>& history) {
+  f << "epoch,train_nll,val_nll,lr,seconds\n" << std::setprecision(9);
+  for (const auto& r : history)
+    f << r.epoch << ',' << r.train_nll << ',' << r.val_nll << ',' << r.lr << ',' << r.seconds << '\n';
 }
+
+}  // namespace
 
 Trainer::Trainer(const nn::PosteriorConfig& cfg, const SampleSource& train, const SampleSource* val,
                  TrainerOptions opt, std::string run_dir)
@@ -223,6 +220,9 @@ Trainer::~Trainer() = default;
 TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
                           const std::function<void(const EpochRecord&)>& on_epoch) {
   make_directories(run_dir_);
+  // Temporary files of runs killed while writing (SIGKILL, power loss) go now, whether or not
+  // their target is written again soon.
+  for (const char* name : {"checkpoint.h5", "best.h5", "log.csv"}) io::remove_stale_temps(run_dir_ + "/" + name);
   const auto t_begin = Clock::now();
   const auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -265,10 +265,15 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
   }
   out.start_step = st.step;
 
+  // The log is staged first and renamed right after the checkpoint, so a log that cannot be
+  // written (a directory in the way) stops the run before the checkpoint changes.
   const auto save = [&](double part_secs_now) {
     st.history = pack_history(out.history, part, part_secs_now);
+    io::TextOutput log(run_dir_ + "/log.csv", io::SpecialFiles::refuse);
+    format_epoch_log(log.stream(), out.history);
+    log.close();
     nn::save_checkpoint(ckpt, *model_, &adam, st);
-    write_epoch_log(run_dir_ + "/log.csv", out.history);
+    log.file().commit();
   };
 
   EpochBatches batches(train_, opt_.batch_size, opt_.seed, opt_.prefetch, opt_.device);
@@ -331,6 +336,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
     part = Partial{};
     if (std::isfinite(rec.val_nll) && rec.val_nll < st.best_val_loss) {
       st.best_val_loss = rec.val_nll;
+      st.history = pack_history(out.history, part, 0.0);  // up to this epoch, not the last save's
       nn::save_checkpoint(run_dir_ + "/best.h5", *model_, nullptr, st);
     }
     save(0.0);

@@ -5,9 +5,13 @@
 // Run directory:
 //   checkpoint.h5  the latest state (model, Adam, training state), written atomically at the end of
 //                  every epoch and when a run stops early (time budget, step budget, stop flag);
-//   best.h5        the model (no optimizer) with the lowest validation NLL so far;
+//   best.h5        the model (no optimizer) with the lowest validation NLL so far, its history
+//                  up to that epoch;
 //   log.csv        one row per completed epoch: epoch,train_nll,val_nll,lr,seconds (rewritten
-//                  atomically from the checkpoint's history, so it always matches it).
+//                  atomically from the checkpoint's history, so it always matches it: it is staged
+//                  before the checkpoint is replaced and renamed right after).
+// Every file is written under a unique temporary name and renamed (io/atomic_file.hpp); a run
+// starts by removing the temporary files of killed runs in the directory.
 // Exactness: batch b of epoch e is a pure function of (seed, e, b) (pipeline/batch_loader.hpp) and
 // no other random state is used, so a run resumed from any checkpoint — also one written in the
 // middle of an epoch — performs the same steps on the same batches as an uninterrupted run and
@@ -98,8 +102,5 @@ double mean_nll(const nn::PosteriorModel& model, const SampleSource& source, int
 
 // mkdir -p (std::runtime_error naming the directory that cannot be created).
 void make_directories(const std::string& dir);
-
-// Writes a per-epoch CSV log (header epoch,train_nll,val_nll,lr,seconds) atomically.
-void write_epoch_log(const std::string& path, const std::vector<EpochRecord>& history);
 
 }  // namespace lensflow::pipeline

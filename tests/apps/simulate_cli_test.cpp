@@ -1,6 +1,8 @@
 // lensflow-simulate end to end: files readable by the reader and h5py, the same events whatever
 // the sharding, resume after an interruption (killed run, leftover temporary file, truncated
-// shard) redoes only what is missing, bad input exits non-zero and writes nothing.
+// shard) redoes only what is missing, bad input exits non-zero and writes nothing, a directory
+// holding another shard set is refused, dead runs' temporary files are removed, and a full disk
+// ends the run with an error and complete shards.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,6 +17,7 @@
 #include <string>
 #include <thread>
 
+#include "cli_util.hpp"
 #include "io/dataset.hpp"
 #include "lens/priors.hpp"
 #include "lens/realization.hpp"
@@ -191,6 +194,7 @@ TEST_F(SimulateCli, BadInputExitsNonZeroAndKeepsEarlierFiles) {
   } cases[] = {
       {base + " --s-range 5,0.2" + kFast, "s range"},
       {base + " --q-range -1,1" + kFast, "q range"},
+      {base + " --s-range 1e-4,5" + kFast, "--s-range 0.0001,5 leaves the supported domain [0.001, 1000]"},
       {base + " --s-range 0.2" + kFast, "--s-range"},
       {base + " --shard 2" + kFast, "out of range"},
       {base + " --cut best" + kFast, "best"},
@@ -207,4 +211,43 @@ TEST_F(SimulateCli, BadInputExitsNonZeroAndKeepsEarlierFiles) {
   EXPECT_EQ(fs::last_write_time(dir / shard_file_name(0, 2)), before);
   DatasetReader ds(dir.string());
   EXPECT_EQ(ds.n_drawn(), 10u);
+}
+
+TEST_F(SimulateCli, ADirectoryHoldingAnotherShardSetIsRefused) {
+  const auto dir = fresh_dir("mixed");
+  ASSERT_EQ(run("--out " + dir.string() + " --n-events 20 --events-per-shard 10" + kFast).rc, 0);
+  // Another --n-events and seed: other file names (shard_*_of_00003), same directory.
+  const CliResult r = run("--out " + dir.string() + " --n-events 30 --events-per-shard 10 --seed 8 --point-source "
+                          "--n-t 2880 --dt 0.05 --quiet");
+  EXPECT_EQ(r.rc, 1);
+  EXPECT_NE(r.out.find(shard_file_name(0, 2) + ": seed differs"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("another dataset"), std::string::npos) << r.out;
+  EXPECT_FALSE(fs::exists(dir / shard_file_name(0, 3)));
+  EXPECT_EQ(DatasetReader(dir.string()).n_drawn(), 20u);
+}
+
+TEST_F(SimulateCli, TemporaryFilesOfDeadRunsAreRemoved) {
+  const auto dir = fresh_dir("stale");
+  fs::create_directories(dir);
+  const std::string stale = lensflow::testing::stale_temp_name(shard_file_name(0, 2), lensflow::testing::dead_pid());
+  std::ofstream(dir / stale) << "partial";
+  ASSERT_EQ(run("--out " + dir.string() + " --n-events 20 --events-per-shard 10" + kFast).rc, 0);
+  EXPECT_FALSE(fs::exists(dir / stale));
+  EXPECT_EQ(DatasetReader(dir.string()).n_drawn(), 20u);
+}
+
+TEST_F(SimulateCli, AFullDiskStopsWithAnErrorAndKeepsTheCompleteShards) {
+  const std::string disk = (fs::path(LENSFLOW_BINARY_DIR) / "test_tmp" / "simulate_full_disk").string();
+  if (!lensflow::testing::mount_small_disk(disk, "1m")) GTEST_SKIP() << "needs root to mount a small tmpfs";
+  const CliResult r = run("--out " + disk + "/d --n-events 2000 --events-per-shard 100" + kFast);
+  EXPECT_EQ(r.rc, 1) << r.out;  // not 139 (SIGSEGV at exit) nor 0
+  EXPECT_NE(r.out.find("No space left on device"), std::string::npos) << r.out;
+  std::size_t complete = 0;
+  for (const auto& e : fs::directory_iterator(disk + "/d")) {
+    EXPECT_EQ(e.path().string().find(".tmp-"), std::string::npos) << "leftover " << e.path();
+    ++complete;
+  }
+  EXPECT_GT(complete, 0u);
+  EXPECT_EQ(DatasetReader(disk + "/d").n_drawn(), 100 * complete);  // every file present is complete
+  lensflow::testing::unmount_small_disk(disk);
 }

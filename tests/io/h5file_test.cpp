@@ -1,8 +1,13 @@
-// Round trips through io/h5file and the failure modes users hit: missing, foreign, truncated files.
+// Round trips through io/h5file and the failure modes users hit: missing, foreign, truncated and
+// sparse files, a full disk.
 #include "io/h5file.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -121,4 +126,61 @@ TEST(H5File, ClearErrorsForMissingForeignTruncatedAndBadNames) {
   fs::remove(foreign);
   fs::remove(p);
   fs::remove(ok);
+}
+
+TEST(H5File, ClaimedSizesMustBeStoredBeforeAnythingIsAllocated) {
+  // A chunked dataset created but never written claims 40000 x 7200 floats (1.15 GB) in a file of
+  // a few kB: reading it must fail on the claim, not allocate it.
+  const std::string p = tmp_path("sparse.h5");
+  {
+    H5Writer w(p);
+    w.create_f32("flux", {40000, 7200}, 1);
+    std::vector<float> row(7200, 1.0f);
+    w.write_rows("flux", 0, 1, row.data());
+    w.commit();
+  }
+  ASSERT_LT(fs::file_size(p), 200000u);
+  H5Reader r(p);
+  try {
+    r.read_f32("flux");
+    FAIL() << "a sparse dataset was read";
+  } catch (const H5Error& e) {
+    EXPECT_NE(std::string(e.what()).find("sparse"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(r.require_stored("flux"), H5Error);
+  EXPECT_EQ(r.read_rows_f32("flux", 0, 1)[7199], 1.0f) << "the stored rows stay readable";
+  fs::remove(p);
+}
+
+TEST(H5File, AFullDiskIsAnErrorAndTheProcessExitsCleanly) {
+  // In a child process limited to 256 kB files (the same refusal as a full disk, without root):
+  // the writer throws, leaves no temporary file, and the process then exits normally (HDF5 1.10
+  // crashed at exit after a failed close).
+  const std::string p = tmp_path("full.h5");
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lim{256 * 1024, 256 * 1024};
+    ::setrlimit(RLIMIT_FSIZE, &lim);
+    int code = 3;
+    try {
+      H5Writer w(p);
+      std::vector<float> big(1 << 20, 1.0f);  // 4 MB
+      w.create_f32("x", {1024, 1024}, 16);
+      for (int r = 0; r < 1024; r += 64) w.write_rows("x", r, 64, big.data());
+      w.commit();
+      code = 2;  // the limit did not bite
+    } catch (const H5Error& e) {
+      code = std::string(e.what()).find(p + ": cannot write") == 0 ? 0 : 4;
+      if (code) std::fprintf(stderr, "unexpected message: %s\n", e.what());
+    }
+    std::exit(code);  // runs HDF5's exit handlers
+  }
+  int st = 0;
+  ASSERT_EQ(::waitpid(pid, &st, 0), pid);
+  ASSERT_TRUE(WIFEXITED(st)) << "the child died of signal " << (WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  EXPECT_FALSE(fs::exists(p));
+  for (auto& e : fs::directory_iterator(fs::path(p).parent_path()))
+    EXPECT_EQ(e.path().string().find(p + ".tmp"), std::string::npos) << "temporary file left behind";
 }

@@ -1,0 +1,38 @@
+// io/same_file.cpp — see same_file.hpp.
+#include "io/same_file.hpp"
+
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+namespace lensflow::io {
+
+namespace fs = std::filesystem;
+
+bool same_file(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code ea, eb;
+  if (fs::exists(a, ea) && fs::exists(b, eb)) {
+    std::error_code ec;
+    if (fs::equivalent(a, b, ec) && !ec) return true;
+  }
+  const fs::path ca = fs::weakly_canonical(a, ea), cb = fs::weakly_canonical(b, eb);
+  if (ea || eb) return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
+  return ca == cb;
+}
+
+void refuse_overlaps(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const NamedPath& out = outputs[i];
+    for (const NamedPath& in : inputs)
+      if (same_file(out.path, in.path))
+        throw std::invalid_argument(out.role + " " + out.path + " is the same file as " + in.role + " " + in.path +
+                                    "; writing it would destroy an input: choose another output path");
+    for (std::size_t j = i + 1; j < outputs.size(); ++j)
+      if (same_file(out.path, outputs[j].path))
+        throw std::invalid_argument(out.role + " " + out.path + " and " + outputs[j].role + " " + outputs[j].path +
+                                    " are the same file: choose distinct output paths");
+  }
+}
+
+}  // namespace lensflow::io

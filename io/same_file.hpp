@@ -1,0 +1,23 @@
+// io/same_file.hpp — refusing an output that would overwrite one of the run's inputs.
+//
+// Two paths name the same file when they are equal after resolving symbolic links, "." and ".."
+// (std::filesystem::weakly_canonical), or when both exist and are the same inode (hard links,
+// bind mounts). Every program checks its outputs against its inputs before doing any work.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace lensflow::io {
+
+bool same_file(const std::string& a, const std::string& b);
+
+struct NamedPath {
+  std::string role;  // how the user gave it, e.g. "--out" or "the checkpoint's setup.h5"
+  std::string path;
+};
+
+// Throws std::invalid_argument naming both when an output is the same file as an input (or as
+// another output). Empty paths are ignored.
+void refuse_overlaps(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs);
+
+}  // namespace lensflow::io
