@@ -342,19 +342,14 @@ int main(int argc, char** argv) {
       w.attr("/", "refine", refine);
     }
     w.close();
-    // The summary CSV goes to its own unique temporary file (write_summary_csv writes beside the
-    // path it is given and renames), then both outputs are committed together.
-    io::AtomicFile csv(csv_path, io::SpecialFiles::refuse);
+    // Both outputs are committed together (all or none).
+    io::TextOutput csv(csv_path, io::SpecialFiles::refuse);
     pipeline::PosteriorSamples meta;
     meta.n_obs = E;
     meta.acceptance = acceptance;
-    try {
-      pipeline::write_summary_csv(csv.path(), meta, specs, summaries);
-    } catch (...) {
-      std::remove((csv.path() + ".tmp").c_str());
-      throw;
-    }
-    io::commit_all({&w.file(), &csv});
+    pipeline::write_summary_csv(csv.stream(), meta, specs, summaries);
+    csv.close();
+    io::commit_all({&w.file(), &csv.file()});
     double acc = 0.0;
     int64_t short_events = 0;
     for (int64_t e = 0; e < E; ++e) {

@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "lens/batch_validate.hpp"
 #include "lens/binary_lens.hpp"
 #include "lens/caustic_outline.hpp"
 #include "lens/cuda_buffers.cuh"
@@ -59,22 +60,48 @@ __device__ void flag(unsigned long long* first_bad, std::size_t i, int field) {
   atomicMin(first_bad, static_cast<unsigned long long>(i) * 8ull + static_cast<unsigned long long>(field));
 }
 
+// The host's supported domain (lens/batch_validate.hpp), checked on the device too.
+__device__ bool s_ok(double s) { return finite_d(s) && s >= kMinSeparation && s <= kMaxSeparation; }
+__device__ bool q_ok(double q) { return finite_d(q) && q >= kMinMassRatio && q <= kMaxMassRatio; }
+__device__ bool y_ok(double y) { return finite_d(y) && fabs(y) <= kMaxSourceOffset; }
+__device__ bool rho_ok(double r) { return finite_d(r) && r >= 0.0 && r <= kMaxSourceRadius; }
+
 // Field codes for points: 0 s, 1 q, 2 y1, 3 y2, 4 rho.
 __global__ void validate_points_kernel(const double* s, const double* q, const double* y1, const double* y2,
                                        const double* rho, std::size_t n, unsigned long long* first_bad) {
   for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
        i += std::size_t(gridDim.x) * blockDim.x) {
-    if (!(finite_d(s[i]) && s[i] > 0.0)) flag(first_bad, i, 0);
-    else if (!(finite_d(q[i]) && q[i] > 0.0)) flag(first_bad, i, 1);
-    else if (!finite_d(y1[i])) flag(first_bad, i, 2);
-    else if (!finite_d(y2[i])) flag(first_bad, i, 3);
-    else if (rho && !(finite_d(rho[i]) && rho[i] >= 0.0)) flag(first_bad, i, 4);
+    if (!s_ok(s[i])) flag(first_bad, i, 0);
+    else if (!q_ok(q[i])) flag(first_bad, i, 1);
+    else if (!y_ok(y1[i])) flag(first_bad, i, 2);
+    else if (!y_ok(y2[i])) flag(first_bad, i, 3);
+    else if (rho && !rho_ok(rho[i])) flag(first_bad, i, 4);
   }
 }
 
 // Field codes for events: 0 s, 1 q, 2 alpha_deg, 3 u0, 4 t0, 5 tE, 6 rho; times use index n_events + i, code 7.
+// range[0], range[1] = min and max of the finite times (one block).
+__global__ void time_range_kernel(const double* t, std::size_t n_t, double* range) {
+  __shared__ double lo[kThreads], hi[kThreads];
+  double a = INFINITY, b = -INFINITY;
+  for (std::size_t i = threadIdx.x; i < n_t; i += blockDim.x)
+    if (finite_d(t[i])) a = fmin(a, t[i]), b = fmax(b, t[i]);
+  lo[threadIdx.x] = a;
+  hi[threadIdx.x] = b;
+  __syncthreads();
+  for (int w = kThreads / 2; w > 0; w /= 2) {
+    if (int(threadIdx.x) < w) {
+      lo[threadIdx.x] = fmin(lo[threadIdx.x], lo[threadIdx.x + w]);
+      hi[threadIdx.x] = fmax(hi[threadIdx.x], hi[threadIdx.x + w]);
+    }
+    __syncthreads();
+  }
+  if (threadIdx.x == 0) range[0] = lo[0], range[1] = hi[0];
+}
+
 __global__ void validate_events_kernel(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
-                                       bool finite, unsigned long long* first_bad) {
+                                       const double* t_range, bool finite, unsigned long long* first_bad) {
+  const double t_lo = t_range[0], t_hi = t_range[1];
   const std::size_t n = n_events + n_t;
   for (std::size_t i = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x; i < n;
        i += std::size_t(gridDim.x) * blockDim.x) {
@@ -83,13 +110,15 @@ __global__ void validate_events_kernel(const EventParams* ev, std::size_t n_even
       continue;
     }
     const EventParams e = ev[i];
-    if (!(finite_d(e.s) && e.s > 0.0)) flag(first_bad, i, 0);
-    else if (!(finite_d(e.q) && e.q > 0.0)) flag(first_bad, i, 1);
+    // The source stays within kMaxSourceOffset at every epoch: |t − t0|/tE + |u0| bounds its distance.
+    const double tau = finite_d(t_lo) ? fmax(fabs(t_lo - e.t0), fabs(t_hi - e.t0)) / e.tE : 0.0;
+    if (!s_ok(e.s)) flag(first_bad, i, 0);
+    else if (!q_ok(e.q)) flag(first_bad, i, 1);
     else if (!finite_d(e.alpha_deg)) flag(first_bad, i, 2);
-    else if (!finite_d(e.u0)) flag(first_bad, i, 3);
+    else if (!y_ok(e.u0)) flag(first_bad, i, 3);
     else if (!finite_d(e.t0)) flag(first_bad, i, 4);
-    else if (!(finite_d(e.tE) && e.tE > 0.0)) flag(first_bad, i, 5);
-    else if (finite && !(finite_d(e.rho) && e.rho >= 0.0)) flag(first_bad, i, 6);
+    else if (!(finite_d(e.tE) && e.tE > 0.0 && tau + fabs(e.u0) <= kMaxSourceOffset)) flag(first_bad, i, 5);
+    else if (finite && !rho_ok(e.rho)) flag(first_bad, i, 6);
   }
 }
 
@@ -116,7 +145,8 @@ void validate_on_device(const char* fn, cudaStream_t stream, const Launch& launc
   if (n_events_offset != 0 && field == 7)
     os << fn << ": t[" << index - n_events_offset << "] is invalid (must be finite)";
   else
-    os << fn << ": " << field_names[field] << "[" << index << "] is invalid (non-finite or out of domain)";
+    os << fn << ": " << field_names[field] << "[" << index
+       << "] is invalid (non-finite, or outside the supported domain of lens/batch_validate.hpp)";
   throw std::invalid_argument(os.str());
 }
 
@@ -287,10 +317,13 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
   if (n_events == 0 || n_t == 0) return;
   if (!ev || !t || !A) throw std::invalid_argument("lightcurves_device: null pointer with n > 0");
   cudaStream_t stream = static_cast<cudaStream_t>(stream_ptr);
+  StreamArray<double> t_range(2, stream, "lightcurves_device");
+  time_range_kernel<<<1, kThreads, 0, stream>>>(t, n_t, t_range.ptr);
   validate_on_device(
       "lightcurves_device", stream,
       [&](unsigned long long* f) {
-        validate_events_kernel<<<blocks_for(n_events + n_t), kThreads, 0, stream>>>(ev, n_events, t, n_t, finite, f);
+        validate_events_kernel<<<blocks_for(n_events + n_t), kThreads, 0, stream>>>(ev, n_events, t, n_t,
+                                                                                    t_range.ptr, finite, f);
       },
       kEventFields, n_events);
   if (!finite) {

@@ -155,32 +155,23 @@ std::vector<nn::MarginalSpec> theta_marginals(const lens::PriorBox& p) {
   return m;
 }
 
-void write_summary_csv(const std::string& path, const PosteriorSamples& s,
-                       const std::vector<nn::MarginalSpec>& specs,
+void write_summary_csv(std::ostream& f, const PosteriorSamples& s, const std::vector<nn::MarginalSpec>& specs,
                        const std::vector<std::vector<nn::EventMarginal>>& summaries) {
   if (int64_t(summaries.size()) != s.n_obs)
     throw std::invalid_argument("write_summary_csv: one summary row per event needed");
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp);
-    if (!f) throw std::runtime_error("cannot write " + tmp);
-    f << "event,parameter,median,p16,p84,n_modes,mode1,mode2,mode3,mode4,mode5,acceptance\n"
-      << std::setprecision(8);
-    for (int64_t e = 0; e < s.n_obs; ++e)
-      for (std::size_t d = 0; d < specs.size(); ++d) {
-        const auto& m = summaries[e][d];
-        f << e << ',' << specs[d].name << ',' << m.median << ',' << m.p16 << ',' << m.p84 << ','
-          << m.modes.values.size();
-        for (std::size_t k = 0; k < 5; ++k) {
-          f << ',';
-          if (k < m.modes.values.size()) f << m.modes.values[k];
-        }
-        f << ',' << s.acceptance[e] << '\n';
+  f << "event,parameter,median,p16,p84,n_modes,mode1,mode2,mode3,mode4,mode5,acceptance\n"
+    << std::setprecision(8);
+  for (int64_t e = 0; e < s.n_obs; ++e)
+    for (std::size_t d = 0; d < specs.size(); ++d) {
+      const auto& m = summaries[e][d];
+      f << e << ',' << specs[d].name << ',' << m.median << ',' << m.p16 << ',' << m.p84 << ','
+        << m.modes.values.size();
+      for (std::size_t k = 0; k < 5; ++k) {
+        f << ',';
+        if (k < m.modes.values.size()) f << m.modes.values[k];
       }
-    if (!f.flush()) throw std::runtime_error("cannot write " + tmp);
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error("cannot rename " + tmp + " onto " + path);
+      f << ',' << s.acceptance[e] << '\n';
+    }
 }
 
 }  // namespace lensflow::pipeline

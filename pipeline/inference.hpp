@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -64,10 +65,9 @@ std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, in
 // The 8 marginals of SPEC §4 in θ space: prior range (histogram range) and prior density.
 std::vector<nn::MarginalSpec> theta_marginals(const lens::PriorBox& p);
 
-// Writes the per-event, per-parameter summary CSV: event,parameter,median,p16,p84,n_modes,
-// mode1..mode5 (empty when fewer), acceptance. Written atomically.
-void write_summary_csv(const std::string& path, const PosteriorSamples& s,
-                       const std::vector<nn::MarginalSpec>& specs,
+// Writes the per-event, per-parameter summary CSV to `out`: event,parameter,median,p16,p84,n_modes,
+// mode1..mode5 (empty when fewer), acceptance. The caller makes the file atomic (io::TextOutput).
+void write_summary_csv(std::ostream& out, const PosteriorSamples& s, const std::vector<nn::MarginalSpec>& specs,
                        const std::vector<std::vector<nn::EventMarginal>>& summaries);
 
 }  // namespace lensflow::pipeline

@@ -3,7 +3,8 @@
 // grid, every epoch computed walked (lightcurves_host) and cold (finite_mag_host), disagreements
 // and a sample of near-caustic epochs settled by brute-force disk integration.
 // Options: --events N (10000) --seed S (1) --threads T (0 = all) --tol-rel R (1e-3) --tol-abs A (1e-4)
-//          --near K (300: near-caustic epochs checked against brute force) --a1 A1 (0).
+//          --near K (300: near-caustic epochs checked against brute force) --a1 A1 (0)
+//          --first-event F (0: the draws F … F+N−1 of the seed).
 // Prints a summary, every settled epoch that breaks the bar, and "RESULT name value unit" lines;
 // exits 1 when the bar is broken.
 #include <cstdio>
@@ -29,15 +30,19 @@ int main(int argc, char** argv) {
     else if (k == "--tol-abs") o.fs.tol_abs = std::atof(val());
     else if (k == "--near") o.n_near_samples = std::strtoull(val(), nullptr, 10);
     else if (k == "--a1") o.fs.a1 = std::atof(val());
+    else if (k == "--first-event") o.first_event = std::strtoull(val(), nullptr, 10);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
   }
   const auto t0 = std::chrono::steady_clock::now();
-  const test::StressReport r = test::run_finite_stress(o, [&](std::size_t done) {
-    if (done % 320 == 0 || done == o.n_events)
-      std::fprintf(stderr, "\r%zu / %zu events, %.0f s", done, o.n_events, lensflow::bench_util::seconds_since(t0));
+  const test::StressReport r = test::run_finite_stress(o, [&](std::size_t done, std::size_t settled) {
+    if (settled > 0)
+      std::fprintf(stderr, "\rnear-caustic epochs settled by brute force: %zu / %zu, %.0f s", settled,
+                   o.n_near_samples, lensflow::bench_util::seconds_since(t0));
+    else if (done % 320 == 0 || done == o.n_events)
+      std::fprintf(stderr, "\r%zu / %zu events, %.0f s\n", done, o.n_events, lensflow::bench_util::seconds_since(t0));
   });
   std::fprintf(stderr, "\n");
   std::size_t bad_walked = 0, bad_cold = 0;

@@ -111,7 +111,7 @@ TEST(FiniteReproducibility, WalkedAndColdAgreeOrBruteForceSettles) {
   o.n_events = 6;
   o.n_near_samples = 2;
   o.brute_rel_tol = 1e-5;
-  const test::StressReport r = test::run_finite_stress(o, [](std::size_t) {});
+  const test::StressReport r = test::run_finite_stress(o, [](std::size_t, std::size_t) {});
   std::printf("%zu epochs: %zu disagreements beyond the error estimates (max ratio %.3g)\n", r.n_epochs,
               r.n_disagree, r.max_diff_over_errs);
   for (const auto* v : {&r.disagreements, &r.near_samples})
