@@ -108,12 +108,12 @@ LENSFLOW_HD cplx lens_newton_step(const BinaryLens& L, cplx z, cplx zeta, double
   return (E * conj(f) - f) * (1.0 / det);
 }
 
-// Distance scale of an image position: near a lens the natural length is the distance to it.
+// Distance scale of an image position: near a lens the natural length is the distance to it. (The
+// centre of mass is not such a point: an equal-mass lens has an image right at it when the source is
+// there, and measuring that image's Newton step against its tiny |z| rejected it.)
 LENSFLOW_HD double image_scale(const BinaryLens& L, cplx z) {
   const double d1 = norm2(z - cplx(L.z1)), d2 = norm2(z - cplx(L.z2));
-  double s = norm2(z);
-  if (d1 < s) s = d1;
-  if (d2 < s) s = d2;
+  const double s = d1 < d2 ? d1 : d2;
   return s > 1.0 ? 1.0 : sqrt(s);
 }
 

@@ -21,12 +21,10 @@
 // Inside it the point-source magnification agrees with an 80-digit solution of the lens equation
 // to better than 1e-8 relative (1e-10 at the corners checked in tests/lens/domain_test.cpp) and
 // far sources give A = 1; outside it round-off miscounts images (s = 1e20 gave A = 2, q = 1e-300
-// gave 13.97 instead of the single-lens 8.986). Known exception inside the domain: an equal-mass
-// (q = 1 within ~1e-7) lens with the source within ~1e-7 of the centre of mass can lose two of its
-// five images (A low by ~25%).
+// gave 13.97 instead of the single-lens 8.986).
 // Device calls validate in a first kernel and read one word back, i.e. they synchronize the
-// stream once before launching the computation; they check finiteness and signs, not yet the
-// domain; without CUDA or without a device they throw std::runtime_error.
+// stream once before launching the computation; they check the same domain; without CUDA or
+// without a device they throw std::runtime_error.
 #pragma once
 #include <cstddef>
 

@@ -207,3 +207,28 @@ TEST(PointSource, RandomSourcesGiveConsistentImages) {
     ASSERT_TRUE(std::isfinite(A) && A >= 1.0);
   }
 }
+
+// An equal-mass lens with the source at its centre of mass has 5 images on the axes (for s < √2):
+// z = 0, z = ±i·sqrt(1 − a²) and z = ±sqrt(1 + a²), a = s/2, with det J = 1 − 1/a⁴, 1 − (2a² − 1)²
+// and 1 − (2a² + 1)². Sources within 1e-9 of the centre must find all five (the central image sits
+// at |z| ~ 1e-14 and was once rejected by a Newton step measured against |z|).
+TEST(PointSource, EqualMassLensAtItsCentreHasFiveImages) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> U(-1.0, 1.0);
+  for (const double s : {0.02, 0.5, 1.0}) {
+    const double a2 = 0.25 * s * s;
+    const double A_centre = 1.0 / (1.0 / (a2 * a2) - 1.0) + 2.0 / (1.0 - (2.0 * a2 - 1.0) * (2.0 * a2 - 1.0)) +
+                            2.0 / ((2.0 * a2 + 1.0) * (2.0 * a2 + 1.0) - 1.0);
+    for (const double q : {1.0, 1.0 - 1e-9}) {
+      const BinaryLens L = make_binary_lens(s, q);
+      for (int k = 0; k < 2000; ++k) {
+        const double r = std::pow(10.0, -15.0 + 6.0 * (U(rng) + 1.0) / 2.0);
+        const cplx zeta(r * U(rng), r * U(rng));
+        cplx z[5];
+        bool img[5];
+        ASSERT_EQ(binary_images(L, zeta, z, img, false), 5) << "s " << s << " q " << q << " zeta " << zeta.re;
+        EXPECT_NEAR(images_magnification(L, z, img), A_centre, 1e-6 * A_centre) << "s " << s;
+      }
+    }
+  }
+}
