@@ -71,6 +71,13 @@ Tensor masked_linear(const Tensor& x, const Tensor& W, const Tensor& mask, const
 // x[B,L,Cin], w[K,Cin,Cout], b[Cout] (may be undefined) -> [B,L,Cout]; stride 1, odd K, 'same'
 // zero padding of (K-1)/2 on each side.
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b);
+// One residual-block stage in a single pass (kernels/conv_ln.hpp):
+//   y = act(layer_norm(conv1d(x, w, b), gamma, beta, eps) + res), act = relu or identity.
+// gamma and beta undefined: no layer norm; b, res undefined: none. The same values as the ops
+// composed (to float round-off: the convolution's sums run in another order) with one tape
+// node and no full-size intermediates besides the saved convolution output.
+Tensor conv1d_ln(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma,
+                 const Tensor& beta, const Tensor& res, bool relu, double eps = 1e-5);
 // Normalises over the last dim: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps = 1e-5);
 // x[B,L,C] -> [B,L/2,C], max over pairs (2i, 2i+1). For odd L the last step is dropped (as

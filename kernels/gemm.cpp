@@ -22,6 +22,18 @@ void call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const
 }
 }  // namespace
 
+template <class T>
+void gemm_serial_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
+                     const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  if (M == 0 || N == 0) return;
+  if (K == 0) {  // BLAS leaves C untouched for K == 0; the product is zero.
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+    return;
+  }
+  call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
 // One GEMM split over the pool's threads, each calling single-threaded OpenBLAS on a block:
 // rows of C when M is large, else columns of C when N is large, else slices of K summed in a
 // fixed order (weight gradients: small C, long K). OpenBLAS's own threads are switched off
@@ -29,10 +41,8 @@ void call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const
 template <class T>
 void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
-  if (M == 0 || N == 0) return;
-  if (K == 0) {  // BLAS leaves C untouched for K == 0; the product is zero.
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
+  if (M == 0 || N == 0 || K == 0) {
+    gemm_serial_cpu<T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   const int threads = num_threads();
@@ -95,6 +105,8 @@ void gemm_batched_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t 
 #define LF_INSTANTIATE(T)                                                                      \
   template void gemm_cpu<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,       \
                             const T*, int64_t, T, T*, int64_t);                                \
+  template void gemm_serial_cpu<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, \
+                                   const T*, int64_t, T, T*, int64_t);                         \
   template void gemm_batched_cpu<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*,        \
                                     int64_t, int64_t, const T*, int64_t, int64_t, T, T*,       \
                                     int64_t, int64_t, int64_t);

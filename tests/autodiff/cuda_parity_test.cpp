@@ -146,6 +146,25 @@ TEST(CudaParity, Layers) {
          {leaf({4, 301, 1}, gen), leaf({3, 1, 32}, gen), leaf({32}, gen)}, 1e-4);
   parity("conv1d K=1", [](const std::vector<Tensor>& v) { return conv1d(v[0], v[1], Tensor()); },
          {leaf({4, 50, 16}, gen), leaf({1, 16, 32}, gen)}, 1e-4);
+  parity("conv1d_ln",
+         [](const std::vector<Tensor>& v) {
+           return conv1d_ln(v[0], v[1], v[2], v[3], v[4], v[5], true);
+         },
+         {leaf({4, 300, 16}, gen), leaf({3, 16, 32}, gen), leaf({32}, gen),
+          leaf({32}, gen, 0.5, 1.5), leaf({32}, gen), leaf({4, 300, 32}, gen)},
+         1e-4);
+  parity("conv1d_ln Cin=1 no residual",
+         [](const std::vector<Tensor>& v) {
+           return conv1d_ln(v[0], v[1], v[2], v[3], v[4], Tensor(), true);
+         },
+         {leaf({4, 301, 1}, gen), leaf({3, 1, 8}, gen), leaf({8}, gen), leaf({8}, gen, 0.5, 1.5),
+          leaf({8}, gen)},
+         1e-4);
+  parity("conv1d_ln K=1 C=256 no norm",
+         [](const std::vector<Tensor>& v) {
+           return conv1d_ln(v[0], v[1], Tensor(), Tensor(), Tensor(), v[2], false);
+         },
+         {leaf({2, 56, 128}, gen), leaf({1, 128, 256}, gen), leaf({2, 56, 256}, gen)}, 1e-4);
   parity("layer_norm", [](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2]); },
          {leaf({4, 500, 64}, gen, -2, 2), leaf({64}, gen), leaf({64}, gen)}, 1e-4);
   parity("layer_norm C=256", [](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2]); },

@@ -1,6 +1,9 @@
 // Layers and the featurizer: finite-difference gradients (float64), shapes, masks, config errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+
 #include "autodiff/ops.hpp"
 #include "nn/featurizer.hpp"
 #include "nn/layers.hpp"
@@ -92,6 +95,42 @@ TEST(Layers, ResBlockGradientsWithAndWithoutProjection) {
   ad::Tensor x3 = f64_leaf({2, 5, 3}, gen);
   check_gradients("ResBlock 3->3", [&] { return ident.forward(x3); }, params_and(ident, {{"x", x3}}), 10);
   EXPECT_GT(proj.named_parameters().size(), ident.named_parameters().size());  // the 1x1 skip
+}
+
+// The block runs fused ops (ad::conv1d_ln); its definition is the layers composed:
+// relu(LN2(conv2(relu(LN1(conv1(x))))) + skip(x)). Values and every parameter gradient, in float.
+TEST(Layers, ResBlockEqualsItsLayersComposed) {
+  ad::Generator gen(9);
+  for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{{3, 8}, {8, 8}}) {
+    ResBlock block(cin, cout, 3, gen);
+    std::map<std::string, ad::Tensor> p;
+    for (const auto& [name, t] : block.named_parameters()) p[name] = t;
+    const ad::Tensor x = ad::randn({2, 40, cin}, gen);
+    const ad::Tensor R = ad::rand({2, 40, cout}, gen) + 0.5;
+    auto grads = [&](const ad::Tensor& y) {
+      block.zero_grad();
+      ad::backward(ad::sum(y * R));
+      std::map<std::string, std::vector<float>> g;
+      for (const auto& [name, t] : block.named_parameters()) g[name] = t.grad().to_f32();
+      return g;
+    };
+    const ad::Tensor fused = block.forward(x);
+    const auto yf = fused.to_f32();
+    const auto gf = grads(fused);
+    ad::Tensor h = ad::relu(ad::layer_norm(ad::conv1d(x, p["conv1.weight"], p["conv1.bias"]),
+                                           p["ln1.gamma"], p["ln1.beta"]));
+    h = ad::layer_norm(ad::conv1d(h, p["conv2.weight"], p["conv2.bias"]), p["ln2.gamma"],
+                       p["ln2.beta"]);
+    const ad::Tensor composed =
+        ad::relu(h + (cin != cout ? ad::conv1d(x, p["skip.weight"], ad::Tensor()) : x));
+    const auto yc = composed.to_f32();
+    const auto gc = grads(composed);
+    for (size_t i = 0; i < yf.size(); ++i) ASSERT_NEAR(yf[i], yc[i], 1e-5 * (1 + std::fabs(yc[i])));
+    ASSERT_EQ(gf.size(), gc.size());
+    for (const auto& [name, g] : gc)
+      for (size_t i = 0; i < g.size(); ++i)
+        ASSERT_NEAR(gf.at(name)[i], g[i], 1e-4 * (1 + std::fabs(g[i]))) << name << " " << i;
+  }
 }
 
 TEST(Featurizer, PaperChannelScheduleAndLength) {

@@ -1,0 +1,267 @@
+// kernels/conv_ln.cpp — CPU twin of the fused convolution + layer norm + residual + ReLU: cache
+// tiles of rows, one BLAS call per tile, the row-wise parts done while the tile is in cache.
+#include "kernels/conv_ln.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <type_traits>
+
+#include "kernels/conv_ln_rows.hpp"
+#include "kernels/gemm.hpp"
+#include "kernels/host_pool.hpp"
+#include "kernels/thread_pool.hpp"
+
+namespace lensflow::kernels {
+namespace {
+
+// Rows per tile: the tile's im2col block (rows x K*Cin) within ~256 KiB of floats, so it and
+// the GEMM's output stay in the L2 cache; at least 64 rows so each BLAS call has work.
+struct Tiling {
+  int64_t rows, per_seq, count;
+  explicit Tiling(const ConvLnDims& d) {
+    const int64_t width = std::max(d.K * d.Cin, d.Cout);
+    rows = std::min<int64_t>(d.L, std::clamp<int64_t>(65536 / std::max<int64_t>(width, 1), 64, 512));
+    per_seq = rows > 0 ? (d.L + rows - 1) / rows : 0;
+    count = d.B * per_seq;
+  }
+};
+
+// Products this narrow (the first layer: K*Cin = 3) are plain loops; BLAS calls cost more.
+constexpr int64_t kDirectWidth = 4;
+
+// cols[i, :] = x[b, l0 + i - pad .. l0 + i + pad, :] flattened (K*Cin consecutive values of the
+// channels-last input), zero where a row falls outside [0, L).
+template <class T>
+void im2col_rows(const T* xb, T* cols, int64_t L, int64_t Cin, int64_t K, int64_t l0, int64_t n) {
+  const int64_t pad = (K - 1) / 2, KC = K * Cin;
+  for (int64_t i = 0; i < n; ++i) {
+    T* out = cols + i * KC;
+    const int64_t first = l0 + i - pad;
+    if (first >= 0 && first + K <= L) {
+      std::memcpy(out, xb + first * Cin, sizeof(T) * size_t(KC));
+      continue;
+    }
+    for (int64_t k = 0; k < K; ++k) {
+      const int64_t src = first + k;
+      if (src < 0 || src >= L)
+        std::memset(out + k * Cin, 0, sizeof(T) * size_t(Cin));
+      else
+        std::memcpy(out + k * Cin, xb + src * Cin, sizeof(T) * size_t(Cin));
+    }
+  }
+}
+
+// The row-wise tile functions (kernels/conv_ln_rows.hpp). Float rows of 8, 16, ..., 256
+// channels take the vector code, compiled twice on x86-64 (AVX2 + FMA, and the baseline) with
+// the CPU's version picked at load time; everything else the plain loops.
+// Everything between a cloned function and the vector code is forced inline, so that it is
+// compiled for the clone's instruction set.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LF_CPU_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define LF_CPU_CLONES
+#endif
+#define LF_ALWAYS_INLINE __attribute__((always_inline))
+
+// Calls f(std::integral_constant<int, C / 8>{}) for the vector widths; false for the others.
+template <class F> inline LF_ALWAYS_INLINE bool with_vectors(int64_t C, F&& f) {
+  switch (C) {
+    case 8: f(std::integral_constant<int, 1>{}); return true;
+    case 16: f(std::integral_constant<int, 2>{}); return true;
+    case 32: f(std::integral_constant<int, 4>{}); return true;
+    case 64: f(std::integral_constant<int, 8>{}); return true;
+    case 128: f(std::integral_constant<int, 16>{}); return true;
+    case 256: f(std::integral_constant<int, 32>{}); return true;
+    default: return false;
+  }
+}
+
+LF_CPU_CLONES void direct_tile(int64_t n, int64_t KC, int64_t C, const float* cols, const float* w,
+                               float* z) {
+  if (!with_vectors(C, [&](auto v) LF_ALWAYS_INLINE { conv_rows::direct_rows_v<decltype(v)::value>(n, KC, cols, w, z); }))
+    conv_rows::direct_rows<float>(n, KC, C, cols, w, z);
+}
+void direct_tile(int64_t n, int64_t KC, int64_t C, const double* cols, const double* w, double* z) {
+  conv_rows::direct_rows<double>(n, KC, C, cols, w, z);
+}
+
+LF_CPU_CLONES void direct_grad_tile(int64_t n, int64_t KC, int64_t C, const float* cols,
+                                    const float* gz, float* pw) {
+  if (!with_vectors(C, [&](auto v) LF_ALWAYS_INLINE {
+        conv_rows::direct_grad_rows_v<decltype(v)::value>(n, KC, cols, gz, pw);
+      }))
+    conv_rows::direct_grad_rows<float>(n, KC, C, cols, gz, pw);
+}
+void direct_grad_tile(int64_t n, int64_t KC, int64_t C, const double* cols, const double* gz,
+                      double* pw) {
+  conv_rows::direct_grad_rows<double>(n, KC, C, cols, gz, pw);
+}
+
+LF_CPU_CLONES void finish_tile(int64_t n, int64_t C, float* z, const float* b, const float* gamma,
+                               const float* beta, const float* res, bool relu, float eps,
+                               float* mean, float* rstd, float* y) {
+  if (!with_vectors(C, [&](auto v) LF_ALWAYS_INLINE {
+        conv_rows::finish_rows_v<decltype(v)::value>(n, z, b, gamma, beta, res, relu, eps, mean,
+                                                     rstd, y);
+      }))
+    conv_rows::finish_rows<float>(n, C, z, b, gamma, beta, res, relu, eps, mean, rstd, y);
+}
+void finish_tile(int64_t n, int64_t C, double* z, const double* b, const double* gamma,
+                 const double* beta, const double* res, bool relu, double eps, double* mean,
+                 double* rstd, double* y) {
+  conv_rows::finish_rows<double>(n, C, z, b, gamma, beta, res, relu, eps, mean, rstd, y);
+}
+
+LF_CPU_CLONES void grad_tile(int64_t n, int64_t own0, int64_t own1, int64_t C, const float* gy,
+                             const float* y, const float* z, const float* mean, const float* rstd,
+                             const float* gamma, bool relu, float* o, float* gres, float* pb,
+                             float* pg, float* pbeta) {
+  if (!with_vectors(C, [&](auto v) LF_ALWAYS_INLINE {
+        conv_rows::grad_rows_v<decltype(v)::value>(n, own0, own1, gy, y, z, mean, rstd, gamma,
+                                                   relu, o, gres, pb, pg, pbeta);
+      }))
+    conv_rows::grad_rows<float>(n, own0, own1, C, gy, y, z, mean, rstd, gamma, relu, o, gres, pb,
+                                pg, pbeta);
+}
+void grad_tile(int64_t n, int64_t own0, int64_t own1, int64_t C, const double* gy,
+               const double* y, const double* z, const double* mean, const double* rstd,
+               const double* gamma, bool relu, double* o, double* gres, double* pb, double* pg,
+               double* pbeta) {
+  conv_rows::grad_rows<double>(n, own0, own1, C, gy, y, z, mean, rstd, gamma, relu, o, gres, pb,
+                               pg, pbeta);
+}
+
+}  // namespace
+
+template <class T>
+void conv_ln_forward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* b, const T* gamma,
+                         const T* beta, const T* res, bool relu, double eps, T* z, T* mean,
+                         T* rstd, T* y) {
+  const Tiling tl(d);
+  const int64_t KC = d.K * d.Cin, C = d.Cout;
+  const bool direct = KC <= kDirectWidth;
+  T* conv_out = gamma ? z : y;  // without a norm the convolution is finished in place in y
+  parallel_for(tl.count, 1, [&](int64_t t0, int64_t t1) {
+    HostBuffer<T> cols(d.K > 1 ? size_t(tl.rows * KC) : 0);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t bi = t / tl.per_seq, l0 = (t % tl.per_seq) * tl.rows;
+      const int64_t n = std::min(d.L, l0 + tl.rows) - l0, row0 = bi * d.L + l0;
+      const T* a = x + row0 * d.Cin;
+      if (d.K > 1) {
+        im2col_rows(x + bi * d.L * d.Cin, cols.get(), d.L, d.Cin, d.K, l0, n);
+        a = cols.get();
+      }
+      T* out = conv_out + row0 * C;
+      if (direct)
+        direct_tile(n, KC, C, a, w, out);
+      else
+        gemm_serial_cpu<T>(false, false, n, C, KC, T(1), a, KC, w, C, T(0), out, C);
+      finish_tile(n, C, out, b, gamma, beta, res ? res + row0 * C : nullptr, relu, T(eps),
+                  gamma ? mean + row0 : nullptr, gamma ? rstd + row0 : nullptr, y + row0 * C);
+    }
+  });
+}
+
+template <class T>
+void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* gamma, const T* z,
+                          const T* mean, const T* rstd, const T* y, const T* gy, bool relu, T* gx,
+                          T* gw, T* gb, T* ggamma, T* gbeta, T* gres) {
+  const Tiling tl(d);
+  const int64_t KC = d.K * d.Cin, C = d.Cout, pad = (d.K - 1) / 2;
+  const bool direct = KC <= kDirectWidth;
+  // Parameter-gradient partial sums per chunk of consecutive tiles: a fixed number of chunks, so
+  // the sums do not depend on the thread count.
+  const int64_t chunks = std::min<int64_t>(tl.count, 8);
+  const int64_t vec = 3 * C;  // gb, ggamma, gbeta partials
+  HostBuffer<T> part_w(gw ? size_t(chunks * KC * C) : 0), part_v(size_t(chunks * vec));
+  if (gw) std::fill(part_w.get(), part_w.get() + chunks * KC * C, T(0));
+  std::fill(part_v.get(), part_v.get() + chunks * vec, T(0));
+  const bool halo = gx && d.K > 1;  // the input gradient needs neighbour rows' output gradients
+  const int64_t span = tl.rows + (halo ? 2 * pad : 0);
+
+  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+    HostBuffer<T> cols(gw && d.K > 1 ? size_t(tl.rows * KC) : 0);
+    HostBuffer<T> gz(size_t(span * C));
+    HostBuffer<T> gcols(halo ? size_t(span * KC) : 0);
+    for (int64_t ch = c0; ch < c1; ++ch) {
+      T* pw = gw ? part_w.get() + ch * KC * C : nullptr;
+      T* pb = part_v.get() + ch * vec;
+      const int64_t tb = tl.count * ch / chunks, te = tl.count * (ch + 1) / chunks;
+      for (int64_t t = tb; t < te; ++t) {
+        const int64_t bi = t / tl.per_seq, l0 = (t % tl.per_seq) * tl.rows;
+        const int64_t l1 = std::min(d.L, l0 + tl.rows), n = l1 - l0;
+        // dL/dz for rows h0 .. h1-1: the tile plus its halo (recomputed, counted once).
+        const int64_t h0 = halo ? std::max<int64_t>(0, l0 - pad) : l0;
+        const int64_t h1 = halo ? std::min(d.L, l1 + pad) : l1;
+        const int64_t r0 = bi * d.L + h0;
+        grad_tile(h1 - h0, l0 - h0, l1 - h0, C, gy + r0 * C, relu ? y + r0 * C : nullptr,
+                  gamma ? z + r0 * C : nullptr, gamma ? mean + r0 : nullptr,
+                  gamma ? rstd + r0 : nullptr, gamma, relu, gz.get(),
+                  gres ? gres + r0 * C : nullptr, pb, pb + C, pb + 2 * C);
+        const T* gown = gz.get() + (l0 - h0) * C;
+        if (gw) {
+          const T* a = x + (bi * d.L + l0) * d.Cin;
+          if (d.K > 1) {
+            im2col_rows(x + bi * d.L * d.Cin, cols.get(), d.L, d.Cin, d.K, l0, n);
+            a = cols.get();
+          }
+          if (direct) {
+            direct_grad_tile(n, KC, C, a, gown, pw);
+          } else {
+            gemm_serial_cpu<T>(true, false, KC, C, n, T(1), a, KC, gown, C, T(1), pw, C);
+          }
+        }
+        if (gx && !halo) {
+          gemm_serial_cpu<T>(false, true, n, d.Cin, C, T(1), gown, C, w, C, T(0),
+                             gx + (bi * d.L + l0) * d.Cin, d.Cin);
+        } else if (gx) {
+          // gcols = gz w^T over the halo span, then the col2im gather for the own rows.
+          gemm_serial_cpu<T>(false, true, h1 - h0, KC, C, T(1), gz.get(), C, w, C, T(0),
+                             gcols.get(), KC);
+          for (int64_t l = l0; l < l1; ++l) {
+            T* out = gx + (bi * d.L + l) * d.Cin;
+            for (int64_t c = 0; c < d.Cin; ++c) out[c] = T(0);
+            for (int64_t k = 0; k < d.K; ++k) {
+              const int64_t dst = l - k + pad;  // output row whose column block k read x[l]
+              if (dst < 0 || dst >= d.L) continue;
+              const T* g = gcols.get() + (dst - h0) * KC + k * d.Cin;
+              for (int64_t c = 0; c < d.Cin; ++c) out[c] += g[c];
+            }
+          }
+        }
+      }
+    }
+  });
+  // Chunk partials summed in chunk order.
+  if (gw)
+    parallel_for(KC * C, 4096, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) {
+        T acc = 0;
+        for (int64_t ch = 0; ch < chunks; ++ch) acc += part_w.get()[ch * KC * C + i];
+        gw[i] = acc;
+      }
+    });
+  T* outs[3] = {gb, gamma ? ggamma : nullptr, gamma ? gbeta : nullptr};
+  for (int p = 0; p < 3; ++p) {
+    if (!outs[p]) continue;
+    for (int64_t c = 0; c < C; ++c) {
+      T acc = 0;
+      for (int64_t ch = 0; ch < chunks; ++ch) acc += part_v.get()[ch * vec + p * C + c];
+      outs[p][c] = acc;
+    }
+  }
+}
+
+#define LF_INSTANTIATE(T)                                                                      \
+  template void conv_ln_forward_cpu<T>(const ConvLnDims&, const T*, const T*, const T*,        \
+                                       const T*, const T*, const T*, bool, double, T*, T*, T*, \
+                                       T*);                                                    \
+  template void conv_ln_backward_cpu<T>(const ConvLnDims&, const T*, const T*, const T*,       \
+                                        const T*, const T*, const T*, const T*, const T*, bool, \
+                                        T*, T*, T*, T*, T*, T*);
+LF_INSTANTIATE(float)
+LF_INSTANTIATE(double)
+#undef LF_INSTANTIATE
+
+}  // namespace lensflow::kernels
