@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "kernels/conv_ln_rows.hpp"
+#include "kernels/conv_winograd.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/host_pool.hpp"
 #include "kernels/thread_pool.hpp"
@@ -16,12 +17,13 @@
 namespace lensflow::kernels {
 namespace {
 
-// Rows per tile: the tile's K*Cin-wide input rows (and output rows) within ~256 KiB of floats, so
-// they stay in the L2 cache; at least 64 rows so each BLAS call has work.
+// Rows per tile: the tile's output rows and the rows it reads (about 3 x max(Cin, Cout) floats a
+// row, im2col'ed or not) within ~768 KiB, so they stay in the L2 cache; at least 64 and at most 512
+// rows (256 at 256 channels: the per-tap GEMMs run ~4% faster than at 85 rows).
 struct Tiling {
   int64_t rows, per_seq, count;
   explicit Tiling(const ConvLnDims& d) {
-    const int64_t width = std::max(d.K * d.Cin, d.Cout);
+    const int64_t width = std::max(d.Cin, d.Cout);
     rows = std::min<int64_t>(d.L, std::clamp<int64_t>(65536 / std::max<int64_t>(width, 1), 64, 512));
     per_seq = rows > 0 ? (d.L + rows - 1) / rows : 0;
     count = d.B * per_seq;
@@ -34,6 +36,12 @@ constexpr int64_t kDirectWidth = 4;
 // side (im2col) for one GEMM; wider layers multiply each tap straight from x (measured: 8 -> 8
 // channels run 1.9x faster as one GEMM, 8 -> 16 and wider 1.0-1.3x faster per tap).
 constexpr int64_t kColsGemmMax = 64;
+// 3-tap layers with at least this many input and output channels use Winograd F(2,3)
+// (kernels/conv_winograd.hpp): 2/3 of the multiply-adds; the transforms cost O(Cin + Cout) a row.
+constexpr int64_t kWinogradMinChannels = 64;
+bool use_winograd(const ConvLnDims& d) {
+  return d.K == 3 && d.Cin >= kWinogradMinChannels && d.Cout >= kWinogradMinChannels;
+}
 
 // cols[i, :] = x[b, l0 + i - pad .. l0 + i + pad, :] flattened (K*Cin consecutive values of the
 // channels-last input), zero where a row falls outside [0, L).
@@ -137,6 +145,29 @@ void grad_tile(int64_t n, int64_t own0, int64_t own1, int64_t C, const double* g
                                pg, pbeta);
 }
 
+// The Winograd transforms, cloned like the row functions.
+LF_CPU_CLONES void wino_inputs(const float* src, int64_t first, int64_t avail, int64_t pairs,
+                               int64_t C, float* U) {
+  winograd::inputs(src, first, avail, pairs, C, U);
+}
+void wino_inputs(const double* src, int64_t first, int64_t avail, int64_t pairs, int64_t C,
+                 double* U) {
+  winograd::inputs(src, first, avail, pairs, C, U);
+}
+LF_CPU_CLONES void wino_outputs(const float* M, int64_t pairs, int64_t n, int64_t C, float* out) {
+  winograd::outputs(M, pairs, n, C, out);
+}
+void wino_outputs(const double* M, int64_t pairs, int64_t n, int64_t C, double* out) {
+  winograd::outputs(M, pairs, n, C, out);
+}
+LF_CPU_CLONES void wino_output_grads(const float* g, int64_t pairs, int64_t n, int64_t C,
+                                     float* E) {
+  winograd::output_grads(g, pairs, n, C, E);
+}
+void wino_output_grads(const double* g, int64_t pairs, int64_t n, int64_t C, double* E) {
+  winograd::output_grads(g, pairs, n, C, E);
+}
+
 }  // namespace
 
 // Tap order for the shifted products: the centre tap first (it covers every row of a tile, so it
@@ -151,14 +182,26 @@ void conv_ln_forward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* b
   const int64_t KC = d.K * d.Cin, C = d.Cout, pad = (d.K - 1) / 2;
   const bool direct = KC <= kDirectWidth;
   const bool cols_gemm = !direct && d.K > 1 && d.Cin * C <= kColsGemmMax;
+  const bool wino = use_winograd(d);
+  const int64_t max_pairs = (tl.rows + 1) / 2;
+  HostBuffer<T> G(wino ? size_t(4 * d.Cin * C) : 0);
+  if (wino) winograd::filters(w, d.Cin * C, G.get());
   T* conv_out = gamma ? z : y;  // without a norm the convolution is finished in place in y
   parallel_for(tl.count, 1, [&](int64_t t0, int64_t t1) {
     HostBuffer<T> cols(direct || cols_gemm ? size_t(tl.rows * KC) : 0);
+    HostBuffer<T> U(wino ? size_t(4 * max_pairs * d.Cin) : 0), M(wino ? size_t(4 * max_pairs * C) : 0);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t bi = t / tl.per_seq, l0 = (t % tl.per_seq) * tl.rows;
       const int64_t l1 = std::min(d.L, l0 + tl.rows), n = l1 - l0, row0 = bi * d.L + l0;
       T* out = conv_out + row0 * C;
-      if (direct || cols_gemm) {
+      if (wino) {
+        const int64_t pairs = (n + 1) / 2;
+        wino_inputs(x + bi * d.L * d.Cin, l0 - 1, d.L, pairs, d.Cin, U.get());
+        for (int64_t i = 0; i < 4; ++i)
+          gemm_serial_cpu<T>(false, false, pairs, C, d.Cin, T(1), U.get() + i * pairs * d.Cin,
+                             d.Cin, G.get() + i * d.Cin * C, C, T(0), M.get() + i * pairs * C, C);
+        wino_outputs(M.get(), pairs, n, C, out);
+      } else if (direct || cols_gemm) {
         im2col_rows(x + bi * d.L * d.Cin, cols.get(), d.L, d.Cin, d.K, l0, n);
         if (direct)
           direct_tile(n, KC, C, cols.get(), w, out);
@@ -191,18 +234,25 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
   const bool direct = KC <= kDirectWidth;
   // Parameter-gradient partial sums per chunk of consecutive tiles: a fixed number of chunks, so
   // the sums do not depend on the thread count.
-  const int64_t chunks = std::min<int64_t>(tl.count, 8);
+  const int64_t chunks = std::min<int64_t>(tl.count, 4);
   const int64_t vec = 3 * C;  // gb, ggamma, gbeta partials
-  HostBuffer<T> part_w(gw ? size_t(chunks * KC * C) : 0), part_v(size_t(chunks * vec));
-  if (gw) std::fill(part_w.get(), part_w.get() + chunks * KC * C, T(0));
+  const bool wino = use_winograd(d);
+  const int64_t wsize = (wino ? 4 * d.Cin : KC) * C;  // weight-gradient partial (dG for Winograd)
+  const int64_t max_pairs = (tl.rows + 1) / 2;
+  HostBuffer<T> part_w(gw ? size_t(chunks * wsize) : 0), part_v(size_t(chunks * vec));
+  if (gw) std::fill(part_w.get(), part_w.get() + chunks * wsize, T(0));
   std::fill(part_v.get(), part_v.get() + chunks * vec, T(0));
+  HostBuffer<T> G(wino && gx ? size_t(4 * d.Cin * C) : 0);
+  if (wino && gx) winograd::filters(w, d.Cin * C, G.get());
   const bool halo = gx && d.K > 1;  // the input gradient needs neighbour rows' output gradients
 
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     HostBuffer<T> cols(gw && direct ? size_t(tl.rows * KC) : 0);
     HostBuffer<T> gz(size_t((tl.rows + 2 * pad) * C));
+    const int64_t wide = std::max(d.Cin, C);
+    HostBuffer<T> U(wino ? size_t(4 * max_pairs * wide) : 0), M(wino ? size_t(4 * max_pairs * wide) : 0);
     for (int64_t ch = c0; ch < c1; ++ch) {
-      T* pw = gw ? part_w.get() + ch * KC * C : nullptr;
+      T* pw = gw ? part_w.get() + ch * wsize : nullptr;
       T* pb = part_v.get() + ch * vec;
       const int64_t tb = tl.count * ch / chunks, te = tl.count * (ch + 1) / chunks;
       for (int64_t t = tb; t < te; ++t) {
@@ -216,7 +266,15 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
                   gamma ? z + r0 * C : nullptr, gamma ? mean + r0 : nullptr,
                   gamma ? rstd + r0 : nullptr, gamma, relu, gz.get(),
                   gres ? gres + r0 * C : nullptr, pb, pb + C, pb + 2 * C);
-        if (gw && direct) {
+        const int64_t pairs = (n + 1) / 2;
+        if (gw && wino) {
+          // dG_i += U_i^T E_i (U: the forward's input transform, E: the output-gradient pairs).
+          wino_inputs(x + bi * d.L * d.Cin, l0 - 1, d.L, pairs, d.Cin, U.get());
+          wino_output_grads(gz.get() + (l0 - h0) * C, pairs, n, C, M.get());
+          for (int64_t i = 0; i < 4; ++i)
+            gemm_serial_cpu<T>(true, false, d.Cin, C, pairs, T(1), U.get() + i * pairs * d.Cin,
+                               d.Cin, M.get() + i * pairs * C, C, T(1), pw + i * d.Cin * C, C);
+        } else if (gw && direct) {
           im2col_rows(x + bi * d.L * d.Cin, cols.get(), d.L, d.Cin, d.K, l0, n);
           direct_grad_tile(n, KC, C, cols.get(), gz.get() + (l0 - h0) * C, pw);
         } else if (gw) {
@@ -229,7 +287,16 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
                                gz.get() + (lo - h0) * C, C, T(1), pw + k * d.Cin * C, C);
           }
         }
-        if (gx) {
+        if (gx && wino) {
+          // The forward's algorithm on gz with the taps reversed and transposed.
+          wino_inputs(gz.get(), l0 - 1 - h0, h1 - h0, pairs, C, U.get());
+          const int64_t tap_of[4] = {3, 1, 2, 0};
+          for (int64_t i = 0; i < 4; ++i)
+            gemm_serial_cpu<T>(false, true, pairs, d.Cin, C, T(1), U.get() + i * pairs * C, C,
+                               G.get() + tap_of[i] * d.Cin * C, C, T(0),
+                               M.get() + i * pairs * d.Cin, d.Cin);
+          wino_outputs(M.get(), pairs, n, d.Cin, gx + (bi * d.L + l0) * d.Cin);
+        } else if (gx) {
           // gx[l] = sum_k gz[l - k + pad] w_k^T over the taps whose output row exists.
           for (int64_t j = 0; j < d.K; ++j) {
             const int64_t k = tap(j, pad);
@@ -243,15 +310,19 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
       }
     }
   });
-  // Chunk partials summed in chunk order.
-  if (gw)
-    parallel_for(KC * C, 4096, [&](int64_t s, int64_t e) {
+  // Chunk partials summed in chunk order (then, for Winograd, mapped back to the taps).
+  if (gw) {
+    HostBuffer<T> dG(wino ? size_t(wsize) : 0);
+    T* sum_to = wino ? dG.get() : gw;
+    parallel_for(wsize, 4096, [&](int64_t s, int64_t e) {
       for (int64_t i = s; i < e; ++i) {
         T acc = 0;
-        for (int64_t ch = 0; ch < chunks; ++ch) acc += part_w.get()[ch * KC * C + i];
-        gw[i] = acc;
+        for (int64_t ch = 0; ch < chunks; ++ch) acc += part_w.get()[ch * wsize + i];
+        sum_to[i] = acc;
       }
     });
+    if (wino) winograd::filter_grads(dG.get(), d.Cin * C, gw);
+  }
   T* outs[3] = {gb, gamma ? ggamma : nullptr, gamma ? gbeta : nullptr};
   for (int p = 0; p < 3; ++p) {
     if (!outs[p]) continue;
