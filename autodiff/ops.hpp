@@ -101,6 +101,13 @@ Tensor flatten(const Tensor& a, int start_axis = 1);  // reshape to [d0.., prod(
 Tensor unsqueeze(const Tensor& a, int axis);
 Tensor squeeze(const Tensor& a, int axis);           // the dim must be 1
 
+// ---- in-place parameter update (no autograd) ----
+// One Adam step (kernels/adam.hpp) on p from its gradient g and moments m, v (one shape, device
+// and dtype), in a single pass: p, m and v are overwritten with the values the tensor-op update
+// of nn/adam.hpp's equations gives.
+void adam_update(Tensor p, const Tensor& g, Tensor m, Tensor v, double beta1, double beta2,
+                 double eps, double weight_decay, double step_size, double inv_sqrt_bc2);
+
 // ---- densities ----
 // Mixture-of-Gaussians log-density per dimension: z[B,D], logits/mu/log_sigma [B,D,K] -> [B,D]:
 // log p = logsumexp_k( log_softmax(logits)_k + log N(z; mu_k, exp(log_sigma_k)) ).

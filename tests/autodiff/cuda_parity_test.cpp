@@ -189,6 +189,19 @@ TEST(CudaParity, Layers) {
          1e-4);
 }
 
+TEST(CudaParity, AdamUpdate) {
+  SKIP_WITHOUT_CUDA();
+  Generator gen(11);
+  const Tensor p = randn({5000}, gen), g = randn({5000}, gen), m = randn({5000}, gen) * 0.1,
+               v = rand({5000}, gen) * 0.01;
+  std::vector<Tensor> cpu = {p.to(DType::F64).to(DType::F32), m.to(DType::F64).to(DType::F32),
+                             v.to(DType::F64).to(DType::F32)};
+  std::vector<Tensor> gpu = {p.to(Device::CUDA), m.to(Device::CUDA), v.to(Device::CUDA)};
+  adam_update(cpu[0], g, cpu[1], cpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2);
+  adam_update(gpu[0], g.to(Device::CUDA), gpu[1], gpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2);
+  for (int k = 0; k < 3; ++k) expect_close(cpu[k].to_f32(), gpu[k].to_f32(), 1e-6, "adam_update");
+}
+
 TEST(CudaParity, ShapeOps) {
   SKIP_WITHOUT_CUDA();
   Generator gen(5);
