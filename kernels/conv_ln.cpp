@@ -30,12 +30,16 @@ struct Tiling {
   }
 };
 
-// Products this narrow (the first layer: K*Cin = 3) are plain loops; BLAS calls cost more.
+// Narrow layers run the direct loops of kernels/conv_ln_rows.hpp on zero-padded input rows (no
+// im2col, no BLAS call): products whose output is 8 or 16 channels wide with at most this many
+// terms (K * input channels), or any product of at most kDirectWidth terms (the first layer,
+// K * Cin = 3).
+constexpr int64_t kDirectMaxTerms = 48;
 constexpr int64_t kDirectWidth = 4;
-// Up to this many weights per tap (Cin * Cout) the forward copies the tile's K shifted rows side by
-// side (im2col) for one GEMM; wider layers multiply each tap straight from x (measured: 8 -> 8
-// channels run 1.9x faster as one GEMM, 8 -> 16 and wider 1.0-1.3x faster per tap).
-constexpr int64_t kColsGemmMax = 64;
+bool vector_width(int64_t C) { return C == 8 || C == 16; }
+bool direct_product(int64_t terms, int64_t width) {
+  return terms <= kDirectWidth || (vector_width(width) && terms <= kDirectMaxTerms);
+}
 // 3-tap layers with at least this many input and output channels use Winograd F(2,3)
 // (kernels/conv_winograd.hpp): 2/3 of the multiply-adds; the transforms cost O(Cin + Cout) a row.
 constexpr int64_t kWinogradMinChannels = 64;
@@ -43,27 +47,20 @@ bool use_winograd(const ConvLnDims& d) {
   return d.K == 3 && d.Cin >= kWinogradMinChannels && d.Cout >= kWinogradMinChannels;
 }
 
-// cols[i, :] = x[b, l0 + i - pad .. l0 + i + pad, :] flattened (K*Cin consecutive values of the
-// channels-last input), zero where a row falls outside [0, L).
+// out[r] = src row first + r for r in [0, rows) (C values a row), zero where that row is outside
+// [0, avail): the K-row windows of a tile, padded, so row i's window starts at out + i * C.
 template <class T>
-void im2col_rows(const T* xb, T* cols, int64_t L, int64_t Cin, int64_t K, int64_t l0, int64_t n) {
-  const int64_t pad = (K - 1) / 2, KC = K * Cin;
-  for (int64_t i = 0; i < n; ++i) {
-    T* out = cols + i * KC;
-    const int64_t first = l0 + i - pad;
-    if (first >= 0 && first + K <= L) {
-      std::memcpy(out, xb + first * Cin, sizeof(T) * size_t(KC));
-      continue;
-    }
-    for (int64_t k = 0; k < K; ++k) {
-      const int64_t src = first + k;
-      if (src < 0 || src >= L)
-        std::memset(out + k * Cin, 0, sizeof(T) * size_t(Cin));
-      else
-        std::memcpy(out + k * Cin, xb + src * Cin, sizeof(T) * size_t(Cin));
-    }
-  }
+void padded_rows(const T* src, int64_t first, int64_t avail, int64_t rows, int64_t C, T* out) {
+  const int64_t lo = std::clamp<int64_t>(-first, 0, rows);
+  const int64_t hi = std::clamp<int64_t>(avail - first, lo, rows);
+  std::fill(out, out + lo * C, T(0));
+  if (hi > lo) std::memcpy(out + lo * C, src + (first + lo) * C, sizeof(T) * size_t((hi - lo) * C));
+  std::fill(out + hi * C, out + rows * C, T(0));
 }
+
+// Tap order for the shifted products: the centre tap first (it covers every row of a tile, so it
+// initialises the output with beta = 0), then the others in increasing k.
+inline int64_t tap(int64_t j, int64_t pad) { return j == 0 ? pad : (j <= pad ? j - 1 : j); }
 
 // The row-wise tile functions (kernels/conv_ln_rows.hpp). Float rows of 8, 16, ..., 256
 // channels take the vector code, compiled twice on x86-64 (AVX2 + FMA, and the baseline) with
@@ -90,25 +87,28 @@ template <class F> inline LF_ALWAYS_INLINE bool with_vectors(int64_t C, F&& f) {
   }
 }
 
-LF_CPU_CLONES void direct_tile(int64_t n, int64_t KC, int64_t C, const float* cols, const float* w,
-                               float* z) {
-  if (!with_vectors(C, [&](auto v) LF_ALWAYS_INLINE { conv_rows::direct_rows_v<decltype(v)::value>(n, KC, cols, w, z); }))
-    conv_rows::direct_rows<float>(n, KC, C, cols, w, z);
+LF_CPU_CLONES void direct_tile(int64_t n, int64_t KC, int64_t lda, int64_t C, const float* a,
+                               const float* w, float* z) {
+  if (C > 32 || !with_vectors(C, [&](auto v) LF_ALWAYS_INLINE {
+        conv_rows::direct_rows_v<decltype(v)::value>(n, KC, lda, a, w, z);
+      }))
+    conv_rows::direct_rows<float>(n, KC, lda, C, a, w, z);
 }
-void direct_tile(int64_t n, int64_t KC, int64_t C, const double* cols, const double* w, double* z) {
-  conv_rows::direct_rows<double>(n, KC, C, cols, w, z);
+void direct_tile(int64_t n, int64_t KC, int64_t lda, int64_t C, const double* a, const double* w,
+                 double* z) {
+  conv_rows::direct_rows<double>(n, KC, lda, C, a, w, z);
 }
 
-LF_CPU_CLONES void direct_grad_tile(int64_t n, int64_t KC, int64_t C, const float* cols,
+LF_CPU_CLONES void direct_grad_tile(int64_t n, int64_t KC, int64_t lda, int64_t C, const float* a,
                                     const float* gz, float* pw) {
-  if (!with_vectors(C, [&](auto v) LF_ALWAYS_INLINE {
-        conv_rows::direct_grad_rows_v<decltype(v)::value>(n, KC, cols, gz, pw);
+  if (C > 32 || !with_vectors(C, [&](auto v) LF_ALWAYS_INLINE {
+        conv_rows::direct_grad_rows_v<decltype(v)::value>(n, KC, lda, a, gz, pw);
       }))
-    conv_rows::direct_grad_rows<float>(n, KC, C, cols, gz, pw);
+    conv_rows::direct_grad_rows<float>(n, KC, lda, C, a, gz, pw);
 }
-void direct_grad_tile(int64_t n, int64_t KC, int64_t C, const double* cols, const double* gz,
-                      double* pw) {
-  conv_rows::direct_grad_rows<double>(n, KC, C, cols, gz, pw);
+void direct_grad_tile(int64_t n, int64_t KC, int64_t lda, int64_t C, const double* a,
+                      const double* gz, double* pw) {
+  conv_rows::direct_grad_rows<double>(n, KC, lda, C, a, gz, pw);
 }
 
 LF_CPU_CLONES void finish_tile(int64_t n, int64_t C, float* z, const float* b, const float* gamma,
@@ -170,43 +170,36 @@ void wino_output_grads(const double* g, int64_t pairs, int64_t n, int64_t C, dou
 
 }  // namespace
 
-// Tap order for the shifted products: the centre tap first (it covers every row of a tile, so it
-// initialises the output with beta = 0), then the others in increasing k.
-inline int64_t tap(int64_t j, int64_t pad) { return j == 0 ? pad : (j <= pad ? j - 1 : j); }
-
 template <class T>
 void conv_ln_forward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* b, const T* gamma,
                          const T* beta, const T* res, bool relu, double eps, T* z, T* mean,
                          T* rstd, T* y) {
   const Tiling tl(d);
   const int64_t KC = d.K * d.Cin, C = d.Cout, pad = (d.K - 1) / 2;
-  const bool direct = KC <= kDirectWidth;
-  const bool cols_gemm = !direct && d.K > 1 && d.Cin * C <= kColsGemmMax;
   const bool wino = use_winograd(d);
+  const bool direct = !wino && direct_product(KC, C);
   const int64_t max_pairs = (tl.rows + 1) / 2;
   HostBuffer<T> G(wino ? size_t(4 * d.Cin * C) : 0);
   if (wino) winograd::filters(w, d.Cin * C, G.get());
   T* conv_out = gamma ? z : y;  // without a norm the convolution is finished in place in y
   parallel_for(tl.count, 1, [&](int64_t t0, int64_t t1) {
-    HostBuffer<T> cols(direct || cols_gemm ? size_t(tl.rows * KC) : 0);
+    HostBuffer<T> xp(direct ? size_t((tl.rows + 2 * pad) * d.Cin) : 0);
     HostBuffer<T> U(wino ? size_t(4 * max_pairs * d.Cin) : 0), M(wino ? size_t(4 * max_pairs * C) : 0);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t bi = t / tl.per_seq, l0 = (t % tl.per_seq) * tl.rows;
       const int64_t l1 = std::min(d.L, l0 + tl.rows), n = l1 - l0, row0 = bi * d.L + l0;
+      const T* xb = x + bi * d.L * d.Cin;
       T* out = conv_out + row0 * C;
       if (wino) {
         const int64_t pairs = (n + 1) / 2;
-        wino_inputs(x + bi * d.L * d.Cin, l0 - 1, d.L, pairs, d.Cin, U.get());
+        wino_inputs(xb, l0 - 1, d.L, pairs, d.Cin, U.get());
         for (int64_t i = 0; i < 4; ++i)
           gemm_serial_cpu<T>(false, false, pairs, C, d.Cin, T(1), U.get() + i * pairs * d.Cin,
                              d.Cin, G.get() + i * d.Cin * C, C, T(0), M.get() + i * pairs * C, C);
         wino_outputs(M.get(), pairs, n, C, out);
-      } else if (direct || cols_gemm) {
-        im2col_rows(x + bi * d.L * d.Cin, cols.get(), d.L, d.Cin, d.K, l0, n);
-        if (direct)
-          direct_tile(n, KC, C, cols.get(), w, out);
-        else
-          gemm_serial_cpu<T>(false, false, n, C, KC, T(1), cols.get(), KC, w, C, T(0), out, C);
+      } else if (direct) {
+        padded_rows(xb, l0 - pad, d.L, n + 2 * pad, d.Cin, xp.get());
+        direct_tile(n, KC, d.Cin, C, xp.get(), w, out);
       } else {
         // z[l] += x[l + k - pad] w_k over the rows whose tap k stays inside the light curve
         // (zero padding): one GEMM per tap straight from x, no im2col copy.
@@ -215,7 +208,7 @@ void conv_ln_forward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* b
           const int64_t lo = std::max(l0, pad - k), hi = std::min(l1, d.L + pad - k);
           if (hi <= lo) continue;
           gemm_serial_cpu<T>(false, false, hi - lo, C, d.Cin, T(1),
-                             x + (bi * d.L + lo + k - pad) * d.Cin, d.Cin, w + k * d.Cin * C, C,
+                             xb + (lo + k - pad) * d.Cin, d.Cin, w + k * d.Cin * C, C,
                              j == 0 ? T(0) : T(1), out + (lo - l0) * C, C);
         }
       }
@@ -231,12 +224,13 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
                           T* gw, T* gb, T* ggamma, T* gbeta, T* gres) {
   const Tiling tl(d);
   const int64_t KC = d.K * d.Cin, C = d.Cout, pad = (d.K - 1) / 2;
-  const bool direct = KC <= kDirectWidth;
+  const bool wino = use_winograd(d);
+  const bool direct_w = !wino && direct_product(KC, C) && C <= 16;  // J x V sums in registers
+  const bool direct_x = !wino && direct_product(d.K * C, d.Cin);
   // Parameter-gradient partial sums per chunk of consecutive tiles: a fixed number of chunks, so
   // the sums do not depend on the thread count.
   const int64_t chunks = std::min<int64_t>(tl.count, 4);
   const int64_t vec = 3 * C;  // gb, ggamma, gbeta partials
-  const bool wino = use_winograd(d);
   const int64_t wsize = (wino ? 4 * d.Cin : KC) * C;  // weight-gradient partial (dG for Winograd)
   const int64_t max_pairs = (tl.rows + 1) / 2;
   HostBuffer<T> part_w(gw ? size_t(chunks * wsize) : 0), part_v(size_t(chunks * vec));
@@ -244,10 +238,20 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
   std::fill(part_v.get(), part_v.get() + chunks * vec, T(0));
   HostBuffer<T> G(wino && gx ? size_t(4 * d.Cin * C) : 0);
   if (wino && gx) winograd::filters(w, d.Cin * C, G.get());
+  // The direct input gradient is the forward loop on gz with the taps reversed and transposed:
+  // gx[l] = sum_j gz[l - pad + j] wr[j], wr[j][co][ci] = w[K - 1 - j][ci][co].
+  HostBuffer<T> wr(gx && direct_x ? size_t(d.K * C * d.Cin) : 0);
+  if (gx && direct_x)
+    for (int64_t j = 0; j < d.K; ++j)
+      for (int64_t co = 0; co < C; ++co)
+        for (int64_t ci = 0; ci < d.Cin; ++ci)
+          wr.get()[(j * C + co) * d.Cin + ci] = w[((d.K - 1 - j) * d.Cin + ci) * C + co];
   const bool halo = gx && d.K > 1;  // the input gradient needs neighbour rows' output gradients
 
   parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
-    HostBuffer<T> cols(gw && direct ? size_t(tl.rows * KC) : 0);
+    HostBuffer<T> xp(gw && direct_w ? size_t((tl.rows + 2 * pad) * d.Cin) : 0);
+    // dL/dz for rows l0 - pad .. l1 + pad - 1 of a tile (row l at (l - l0 + pad) * C); rows
+    // outside the light curve, or not needed, are zero.
     HostBuffer<T> gz(size_t((tl.rows + 2 * pad) * C));
     const int64_t wide = std::max(d.Cin, C);
     HostBuffer<T> U(wino ? size_t(4 * max_pairs * wide) : 0), M(wino ? size_t(4 * max_pairs * wide) : 0);
@@ -257,54 +261,59 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
       const int64_t tb = tl.count * ch / chunks, te = tl.count * (ch + 1) / chunks;
       for (int64_t t = tb; t < te; ++t) {
         const int64_t bi = t / tl.per_seq, l0 = (t % tl.per_seq) * tl.rows;
-        const int64_t l1 = std::min(d.L, l0 + tl.rows), n = l1 - l0;
-        // dL/dz for rows h0 .. h1-1: the tile plus its halo (recomputed, counted once).
+        const int64_t l1 = std::min(d.L, l0 + tl.rows), n = l1 - l0, span = n + 2 * pad;
+        const T* xb = x + bi * d.L * d.Cin;
+        // The tile plus its halo (recomputed from gy, counted once in the parameter sums).
         const int64_t h0 = halo ? std::max<int64_t>(0, l0 - pad) : l0;
         const int64_t h1 = halo ? std::min(d.L, l1 + pad) : l1;
-        const int64_t r0 = bi * d.L + h0;
+        const int64_t r0 = bi * d.L + h0, g0 = h0 - (l0 - pad);  // first computed row in gz
+        std::fill(gz.get(), gz.get() + g0 * C, T(0));
+        std::fill(gz.get() + (h1 - (l0 - pad)) * C, gz.get() + span * C, T(0));
+        T* gzh = gz.get() + g0 * C;
         grad_tile(h1 - h0, l0 - h0, l1 - h0, C, gy + r0 * C, relu ? y + r0 * C : nullptr,
                   gamma ? z + r0 * C : nullptr, gamma ? mean + r0 : nullptr,
-                  gamma ? rstd + r0 : nullptr, gamma, relu, gz.get(),
-                  gres ? gres + r0 * C : nullptr, pb, pb + C, pb + 2 * C);
+                  gamma ? rstd + r0 : nullptr, gamma, relu, gzh, gres ? gres + r0 * C : nullptr,
+                  pb, pb + C, pb + 2 * C);
+        const T* gown = gz.get() + pad * C;  // row l0
         const int64_t pairs = (n + 1) / 2;
         if (gw && wino) {
           // dG_i += U_i^T E_i (U: the forward's input transform, E: the output-gradient pairs).
-          wino_inputs(x + bi * d.L * d.Cin, l0 - 1, d.L, pairs, d.Cin, U.get());
-          wino_output_grads(gz.get() + (l0 - h0) * C, pairs, n, C, M.get());
+          wino_inputs(xb, l0 - 1, d.L, pairs, d.Cin, U.get());
+          wino_output_grads(gown, pairs, n, C, M.get());
           for (int64_t i = 0; i < 4; ++i)
             gemm_serial_cpu<T>(true, false, d.Cin, C, pairs, T(1), U.get() + i * pairs * d.Cin,
                                d.Cin, M.get() + i * pairs * C, C, T(1), pw + i * d.Cin * C, C);
-        } else if (gw && direct) {
-          im2col_rows(x + bi * d.L * d.Cin, cols.get(), d.L, d.Cin, d.K, l0, n);
-          direct_grad_tile(n, KC, C, cols.get(), gz.get() + (l0 - h0) * C, pw);
+        } else if (gw && direct_w) {
+          padded_rows(xb, l0 - pad, d.L, span, d.Cin, xp.get());
+          direct_grad_tile(n, KC, d.Cin, C, xp.get(), gown, pw);
         } else if (gw) {
           // w_k gradient += x[l + k - pad]^T gz[l] over the rows where tap k is inside.
           for (int64_t k = 0; k < d.K; ++k) {
             const int64_t lo = std::max(l0, pad - k), hi = std::min(l1, d.L + pad - k);
             if (hi <= lo) continue;
-            gemm_serial_cpu<T>(true, false, d.Cin, C, hi - lo, T(1),
-                               x + (bi * d.L + lo + k - pad) * d.Cin, d.Cin,
-                               gz.get() + (lo - h0) * C, C, T(1), pw + k * d.Cin * C, C);
+            gemm_serial_cpu<T>(true, false, d.Cin, C, hi - lo, T(1), xb + (lo + k - pad) * d.Cin,
+                               d.Cin, gown + (lo - l0) * C, C, T(1), pw + k * d.Cin * C, C);
           }
         }
-        if (gx && wino) {
+        if (!gx) continue;
+        T* gxt = gx + (bi * d.L + l0) * d.Cin;
+        if (wino) {
           // The forward's algorithm on gz with the taps reversed and transposed.
-          wino_inputs(gz.get(), l0 - 1 - h0, h1 - h0, pairs, C, U.get());
+          wino_inputs(gz.get(), 0, span, pairs, C, U.get());
           const int64_t tap_of[4] = {3, 1, 2, 0};
           for (int64_t i = 0; i < 4; ++i)
             gemm_serial_cpu<T>(false, true, pairs, d.Cin, C, T(1), U.get() + i * pairs * C, C,
                                G.get() + tap_of[i] * d.Cin * C, C, T(0),
                                M.get() + i * pairs * d.Cin, d.Cin);
-          wino_outputs(M.get(), pairs, n, d.Cin, gx + (bi * d.L + l0) * d.Cin);
-        } else if (gx) {
-          // gx[l] = sum_k gz[l - k + pad] w_k^T over the taps whose output row exists.
+          wino_outputs(M.get(), pairs, n, d.Cin, gxt);
+        } else if (direct_x) {
+          direct_tile(n, d.K * C, C, d.Cin, gz.get(), wr.get(), gxt);
+        } else {
+          // gx[l] = sum_k gz[l - k + pad] w_k^T (rows outside the light curve are zero in gz).
           for (int64_t j = 0; j < d.K; ++j) {
             const int64_t k = tap(j, pad);
-            const int64_t lo = std::max(l0, k - pad), hi = std::min(l1, d.L + k - pad);
-            if (hi <= lo) continue;
-            gemm_serial_cpu<T>(false, true, hi - lo, d.Cin, C, T(1),
-                               gz.get() + (lo - k + pad - h0) * C, C, w + k * d.Cin * C, C,
-                               j == 0 ? T(0) : T(1), gx + (bi * d.L + lo) * d.Cin, d.Cin);
+            gemm_serial_cpu<T>(false, true, n, d.Cin, C, T(1), gz.get() + (2 * pad - k) * C, C,
+                               w + k * d.Cin * C, C, j == 0 ? T(0) : T(1), gxt, d.Cin);
           }
         }
       }

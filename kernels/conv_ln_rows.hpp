@@ -35,25 +35,28 @@ template <class T, class F> inline T row_sum(int64_t C, F f) {
 
 // ---- plain loops: any width, float or double ----
 
-// z[i, :] = cols[i, :] w for a narrow cols (KC columns), summed over j in order.
+// z[i, :] = a[i*lda .. i*lda + KC) w (w [KC, C]), summed over j in order: the direct
+// convolution, on im2col rows (lda = KC) or on a zero-padded run of input rows, where row i's
+// window of K rows starts at row i (lda = Cin).
 template <class T>
-void direct_rows(int64_t n, int64_t KC, int64_t C, const T* cols, const T* w, T* z) {
+void direct_rows(int64_t n, int64_t KC, int64_t lda, int64_t C, const T* a, const T* w, T* z) {
   for (int64_t i = 0; i < n; ++i) {
     T* zr = z + i * C;
-    const T* a = cols + i * KC;
-    for (int64_t c = 0; c < C; ++c) zr[c] = a[0] * w[c];
+    const T* ar = a + i * lda;
+    for (int64_t c = 0; c < C; ++c) zr[c] = ar[0] * w[c];
     for (int64_t j = 1; j < KC; ++j)
-      for (int64_t c = 0; c < C; ++c) zr[c] += a[j] * w[j * C + c];
+      for (int64_t c = 0; c < C; ++c) zr[c] += ar[j] * w[j * C + c];
   }
 }
 
-// pw[j, :] += sum_i cols[i, j] gz[i, :] for a narrow cols (the weight gradient of direct_rows),
-// summed over i in order.
+// pw[j, :] += sum_i a[i*lda + j] gz[i, :] (the weight gradient of direct_rows), summed over i in
+// order.
 template <class T>
-void direct_grad_rows(int64_t n, int64_t KC, int64_t C, const T* cols, const T* gz, T* pw) {
+void direct_grad_rows(int64_t n, int64_t KC, int64_t lda, int64_t C, const T* a, const T* gz,
+                      T* pw) {
   for (int64_t i = 0; i < n; ++i)
     for (int64_t j = 0; j < KC; ++j)
-      for (int64_t c = 0; c < C; ++c) pw[j * C + c] += cols[i * KC + j] * gz[i * C + c];
+      for (int64_t c = 0; c < C; ++c) pw[j * C + c] += a[i * lda + j] * gz[i * C + c];
 }
 
 // Forward epilogue on n rows. z holds the bare convolution and gets the bias; with gamma the
@@ -123,35 +126,74 @@ LF_VEC_INLINE v8f load8(const float* p) {
   return v;
 }
 LF_VEC_INLINE void store8(float* p, v8f v) { std::memcpy(p, &v, sizeof v); }
-LF_VEC_INLINE float total8(v8f a) {
-  return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+using v8i = int __attribute__((vector_size(32)));
+#if defined(__clang__)
+#define LF_SHUFFLE8(a, ...) __builtin_shufflevector(a, a, __VA_ARGS__)
+#else
+#define LF_SHUFFLE8(a, ...) __builtin_shuffle(a, v8i{__VA_ARGS__})
+#endif
+// The lanes' total in lanes_total's order ((0+4)+(2+6)) + ((1+5)+(3+7)), in every lane (three
+// shuffle-adds, no scalar extraction).
+LF_VEC_INLINE v8f total8(v8f a) {
+  const v8f s1 = a + LF_SHUFFLE8(a, 4, 5, 6, 7, 0, 1, 2, 3);
+  const v8f s2 = s1 + LF_SHUFFLE8(s1, 2, 3, 0, 1, 6, 7, 4, 5);
+  return s2 + LF_SHUFFLE8(s2, 1, 0, 3, 2, 5, 4, 7, 6);
 }
+#undef LF_SHUFFLE8
 LF_VEC_INLINE v8f relu8(v8f a) { return a > 0.0f ? a : v8f{}; }
 
-template <int V>
-LF_VEC_INLINE void direct_rows_v(int64_t n, int64_t KC, const float* cols, const float* w,
-                                 float* z) {
+// direct_rows for C = 8V, R rows at a time (each weight vector loaded once for R rows).
+template <int V, int R>
+LF_VEC_INLINE void direct_rows_block(int64_t KC, int64_t lda, const float* a, const float* w,
+                                     float* z) {
   constexpr int C = 8 * V;
-  for (int64_t i = 0; i < n; ++i) {
-    const float* a = cols + i * KC;
-    v8f acc[V];
-    for (int v = 0; v < V; ++v) acc[v] = a[0] * load8(w + 8 * v);
-    for (int64_t j = 1; j < KC; ++j)
-      for (int v = 0; v < V; ++v) acc[v] += a[j] * load8(w + j * C + 8 * v);
-    for (int v = 0; v < V; ++v) store8(z + i * C + 8 * v, acc[v]);
+  v8f acc[R][V];
+  for (int v = 0; v < V; ++v) {
+    const v8f wv = load8(w + 8 * v);
+    for (int r = 0; r < R; ++r) acc[r][v] = a[r * lda] * wv;
   }
+  for (int64_t j = 1; j < KC; ++j)
+    for (int v = 0; v < V; ++v) {
+      const v8f wv = load8(w + j * C + 8 * v);
+      for (int r = 0; r < R; ++r) acc[r][v] += a[r * lda + j] * wv;
+    }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < V; ++v) store8(z + r * C + 8 * v, acc[r][v]);
 }
 
 template <int V>
-LF_VEC_INLINE void direct_grad_rows_v(int64_t n, int64_t KC, const float* cols, const float* gz,
-                                      float* pw) {
-  constexpr int C = 8 * V;
-  for (int64_t j = 0; j < KC; ++j) {
-    v8f acc[V];
-    for (int v = 0; v < V; ++v) acc[v] = load8(pw + j * C + 8 * v);
+LF_VEC_INLINE void direct_rows_v(int64_t n, int64_t KC, int64_t lda, const float* a,
+                                 const float* w, float* z) {
+  constexpr int C = 8 * V, R = V >= 4 ? 2 : 4;  // R * V accumulators fit the registers
+  int64_t i = 0;
+  for (; i + R <= n; i += R) direct_rows_block<V, R>(KC, lda, a + i * lda, w, z + i * C);
+  for (; i < n; ++i) direct_rows_block<V, 1>(KC, lda, a + i * lda, w, z + i * C);
+}
+
+// direct_grad_rows for C = 8V: J weight rows' sums held in registers across the n rows.
+template <int V>
+LF_VEC_INLINE void direct_grad_rows_v(int64_t n, int64_t KC, int64_t lda, const float* a,
+                                      const float* gz, float* pw) {
+  constexpr int C = 8 * V, J = V >= 2 ? 4 : 8;
+  int64_t j0 = 0;
+  for (; j0 + J <= KC; j0 += J) {
+    v8f acc[J][V];
+    for (int jj = 0; jj < J; ++jj)
+      for (int v = 0; v < V; ++v) acc[jj][v] = load8(pw + (j0 + jj) * C + 8 * v);
     for (int64_t i = 0; i < n; ++i)
-      for (int v = 0; v < V; ++v) acc[v] += cols[i * KC + j] * load8(gz + i * C + 8 * v);
-    for (int v = 0; v < V; ++v) store8(pw + j * C + 8 * v, acc[v]);
+      for (int v = 0; v < V; ++v) {
+        const v8f g = load8(gz + i * C + 8 * v);
+        for (int jj = 0; jj < J; ++jj) acc[jj][v] += a[i * lda + j0 + jj] * g;
+      }
+    for (int jj = 0; jj < J; ++jj)
+      for (int v = 0; v < V; ++v) store8(pw + (j0 + jj) * C + 8 * v, acc[jj][v]);
+  }
+  for (; j0 < KC; ++j0) {
+    v8f acc[V];
+    for (int v = 0; v < V; ++v) acc[v] = load8(pw + j0 * C + 8 * v);
+    for (int64_t i = 0; i < n; ++i)
+      for (int v = 0; v < V; ++v) acc[v] += a[i * lda + j0] * load8(gz + i * C + 8 * v);
+    for (int v = 0; v < V; ++v) store8(pw + j0 * C + 8 * v, acc[v]);
   }
 }
 
@@ -169,11 +211,11 @@ LF_VEC_INLINE void finish_rows_v(int64_t n, float* z, const float* b, const floa
     if (gamma) {
       v8f s = t[0];
       for (int v = 1; v < V; ++v) s += t[v];
-      const float m = total8(s) / float(C);
+      const v8f m = total8(s) / float(C);
       v8f q = (t[0] - m) * (t[0] - m);
       for (int v = 1; v < V; ++v) q += (t[v] - m) * (t[v] - m);
-      const float rs = 1.0f / std::sqrt(total8(q) / float(C) + eps);
-      mean[i] = m;
+      const float rs = 1.0f / std::sqrt(total8(q)[0] / float(C) + eps);
+      mean[i] = m[0];
       rstd[i] = rs;
       for (int v = 0; v < V; ++v) {
         if (b) store8(zr + 8 * v, t[v]);
@@ -215,7 +257,7 @@ LF_VEC_INLINE void grad_rows_v(int64_t n, int64_t own0, int64_t own1, const floa
         sa += gh[v];
         ss += gh[v] * xh[v];
       }
-      const float a = total8(sa) / float(C), s = total8(ss) / float(C);
+      const v8f a = total8(sa) / float(C), s = total8(ss) / float(C);
       if (own)
         for (int v = 0; v < V; ++v) {
           store8(pg + 8 * v, load8(pg + 8 * v) + t[v] * xh[v]);

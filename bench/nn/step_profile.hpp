@@ -1,6 +1,7 @@
 // bench/nn/step_profile.hpp — prints the per-op profile of training steps (autodiff/profile.hpp)
 // with each row's FLOPs and compulsory bytes (inputs read once, output written once, at 4 bytes an
-// element) and its floor max(FLOPs / sgemm rate, bytes / bandwidth) on this machine.
+// element) and its floor max(FLOPs / sgemm rate, bytes / bandwidth) at the rates passed (one
+// core's: the floor is then in CPU time, like the CPU columns).
 // Header-only: bench/CMakeLists.txt turns every bench/**/*.cpp into its own executable.
 #pragma once
 
@@ -77,7 +78,7 @@ inline double print_step_profile(const std::vector<ad::profile::Entry>& rows, in
                                  double gflops, double gbs) {
   std::printf(
       "| op | input -> output | calls | fwd ms | bwd ms | fwd cpu ms | bwd cpu ms | MFLOP | MB | "
-      "floor ms |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      "floor cpu ms |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
   double floor_total = 0;
   for (const auto& e : rows) {
     const double n = double(steps);
@@ -96,6 +97,51 @@ inline double print_step_profile(const std::vector<ad::profile::Entry>& rows, in
                 1e3 * e.bwd_cpu / n, flop * 1e-6, bytes * 1e-6, floor_ms);
   }
   return floor_total;
+}
+
+// The same rows grouped by stage: each residual block's convolutions, norms, ReLUs and residual
+// adds (by output length and channels; blocks of equal shape share a line), the max-pools, the
+// GRU, the flow and head (every other op), the gradient sums. Per step, CPU ms.
+inline void print_stage_summary(const std::vector<ad::profile::Entry>& rows, int64_t steps,
+                                double gflops, double gbs) {
+  struct Stage {
+    std::string name;
+    double fwd = 0, bwd = 0, flop = 0, bytes = 0;
+  };
+  std::vector<Stage> stages;
+  auto stage = [&](const std::string& name) -> Stage& {
+    for (Stage& st : stages)
+      if (st.name == name) return st;
+    stages.push_back({name});
+    return stages.back();
+  };
+  const double n = double(steps);
+  for (const auto& e : rows) {
+    const bool seq = e.out.size() == 3 && e.out[1] > 1;
+    std::string name;
+    if (e.op == "grad accumulation") name = "gradient sums (tensors feeding several ops)";
+    else if (e.op == "maxpool2") name = "max-pools";
+    else if (e.op == "gru") name = "GRU";
+    else if (seq && (e.op == "conv1d" || e.op == "conv1d_ln" || e.op == "layer_norm" ||
+                     e.op == "relu" || e.op == "add"))
+      name = "res block L=" + std::to_string(e.out[1]) + " C=" + std::to_string(e.out[2]);
+    else name = "flow + head (all other ops)";
+    Stage& st = stage(name);
+    const OpCost c = op_cost(e);
+    const double calls = double(e.calls) / n;
+    st.fwd += 1e3 * e.fwd_cpu / n;
+    st.bwd += 1e3 * e.bwd_cpu / n;
+    if (e.op != "grad accumulation") {
+      st.flop += (c.fwd_flop + c.bwd_flop) * calls;
+      st.bytes += (c.fwd_bytes + c.bwd_bytes) * calls;
+    }
+  }
+  std::printf("\n| stage | fwd cpu ms | bwd cpu ms | MFLOP | MB | floor cpu ms |\n"
+              "|---|---:|---:|---:|---:|---:|\n");
+  for (const Stage& st : stages)
+    std::printf("| %s | %.2f | %.2f | %.0f | %.0f | %.2f |\n", st.name.c_str(), st.fwd, st.bwd,
+                st.flop * 1e-6, st.bytes * 1e-6,
+                1e3 * std::max(st.flop / (gflops * 1e9), st.bytes / (gbs * 1e9)));
 }
 
 }  // namespace lensflow::bench_util

@@ -13,7 +13,8 @@
 // The step time is the mean over the N timed steps (best step and process CPU seconds per step,
 // all threads, printed too: on a shared machine CPU time is the steadier figure). --profile P
 // (CPU) then runs P more steps with the per-op timers of autodiff/profile.hpp on and prints each
-// op's time, FLOPs, bytes and its floor on this machine (sgemm rate and bandwidth measured first);
+// op's wall and CPU time, FLOPs, bytes and its CPU-time floor max(FLOPs / one core's sgemm rate,
+// bytes / one core's triad bandwidth), both measured first;
 // --samples 0 skips the sampling part. The loss printed is that of the last timed step from
 // --seed (default 1): equal numerics give equal losses to round-off.
 //
@@ -135,11 +136,15 @@ int main(int argc, char** argv) {
   std::printf("RESULT train_step_cpu_%s %.4f s\n", tag.c_str(), cpu_step_s);
 
   if (profile_steps > 0 && !gpu) {
+    // One core's rates: the floors are CPU time (summed over threads), as the CPU columns.
+    const int threads = kernels::num_threads();
+    kernels::set_num_threads(1);
     const double gflops = bench_util::sgemm_gflops(1024, 3);
     const auto bw = bench_util::stream_gbs(int64_t(64) << 20, 3);
-    std::printf("\nper-op profile over %lld steps (per step; floors at %.1f GFLOP/s sgemm, %.1f GB/s "
-                "triad, %d threads)\n",
-                static_cast<long long>(profile_steps), gflops, bw.triad_gbs, kernels::num_threads());
+    kernels::set_num_threads(threads);
+    std::printf("\nper-op profile over %lld steps (per step, %d threads; CPU-time floors at one core's "
+                "%.1f GFLOP/s sgemm and %.1f GB/s triad)\n",
+                static_cast<long long>(profile_steps), threads, gflops, bw.triad_gbs);
     ad::profile::reset();
     ad::profile::set_enabled(true);
     double w_step = 0, c_step = 0, w_update = 0, c_update = 0;
@@ -166,6 +171,14 @@ int main(int argc, char** argv) {
     std::printf("| untimed (zero_grad, node release) | | | %.2f | | %.2f | | | | |\n",
                 1e3 * (w_step - w_update - w_ops) / n, 1e3 * (c_step - c_update - c_ops) / n);
     std::printf("| step | | | %.2f | | %.2f | | | | %.2f |\n", 1e3 * w_step / n, 1e3 * c_step / n, floor_ms);
+    bench_util::print_stage_summary(rows, profile_steps, gflops, bw.triad_gbs);
+    std::printf("| clip + Adam | %.2f | | | | |\n| untimed (zero_grad, node release) | %.2f | | | | |\n"
+                "| step (wall %.2f ms) | %.2f | | | | %.2f |\n",
+                1e3 * c_update / n, 1e3 * (c_step - c_update - c_ops) / n, 1e3 * w_step / n,
+                1e3 * c_step / n, floor_ms);
+    int64_t nodes = 0;
+    for (const auto& e : rows) nodes += e.calls;
+    std::printf("tape nodes per step: %.0f\n", double(nodes) / n);
   }
 
   if (samples <= 0) return 0;
