@@ -35,9 +35,10 @@ void gemm_serial_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
 }
 
 // One GEMM split over the pool's threads, each calling single-threaded OpenBLAS on a block:
-// rows of C when M is large, else columns of C when N is large, else slices of K summed in a
-// fixed order (weight gradients: small C, long K). OpenBLAS's own threads are switched off
-// (thread_pool.cpp): they spin between calls and starve the pool's elementwise kernels.
+// rows of C when M is large, else columns of C when N is large, else (weight gradients: small C,
+// long K) a fixed number of K slices summed in order, the same split whatever the thread count so
+// that the sum does not depend on it. OpenBLAS's own threads are switched off (thread_pool.cpp):
+// they spin between calls and starve the pool's elementwise kernels.
 template <class T>
 void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
@@ -47,26 +48,11 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
   }
   const int threads = num_threads();
   const int64_t work = M * N * K;
-  if (threads == 1 || work < (int64_t(1) << 18)) {
-    call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    return;
-  }
-  constexpr int64_t kBlock = 64;
-  if (M >= kBlock * threads) {
-    parallel_for(M, kBlock, [&](int64_t r0, int64_t r1) {
-      const T* a = trans_a ? A + r0 : A + r0 * lda;
-      call(trans_a, trans_b, r1 - r0, N, K, alpha, a, lda, B, ldb, beta, C + r0 * ldc, ldc);
-    });
-  } else if (N >= kBlock * threads) {
-    parallel_for(N, kBlock, [&](int64_t c0, int64_t c1) {
-      const T* b = trans_b ? B + c0 * ldb : B + c0;
-      call(trans_a, trans_b, M, c1 - c0, K, alpha, A, lda, b, ldb, beta, C + c0, ldc);
-    });
-  } else if (K >= kBlock * threads) {
-    const int64_t parts = threads;
-    const int64_t step = (K + parts - 1) / parts;
-    std::vector<T> partial(static_cast<size_t>(parts * M * N));
-    parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
+  constexpr int64_t kBlock = 64, kSlices = 4;
+  if (work >= (int64_t(1) << 18) && M < 2 * kBlock && N < 2 * kBlock && K >= kBlock * kSlices) {
+    const int64_t step = (K + kSlices - 1) / kSlices;
+    std::vector<T> partial(static_cast<size_t>(kSlices * M * N));
+    parallel_for(kSlices, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t k0 = p * step, k1 = std::min(K, k0 + step);
         T* out = partial.data() + p * M * N;
@@ -82,10 +68,26 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) {
         T s = 0;
-        for (int64_t p = 0; p < parts; ++p) s += partial[size_t((p * M + i) * N + j)];
+        for (int64_t p = 0; p < kSlices; ++p) s += partial[size_t((p * M + i) * N + j)];
         T& c = C[i * ldc + j];
         c = alpha * s + (beta == T(0) ? T(0) : beta * c);
       }
+    return;
+  }
+  if (threads == 1 || work < (int64_t(1) << 18)) {
+    call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    return;
+  }
+  if (M >= kBlock * threads) {
+    parallel_for(M, kBlock, [&](int64_t r0, int64_t r1) {
+      const T* a = trans_a ? A + r0 : A + r0 * lda;
+      call(trans_a, trans_b, r1 - r0, N, K, alpha, a, lda, B, ldb, beta, C + r0 * ldc, ldc);
+    });
+  } else if (N >= kBlock * threads) {
+    parallel_for(N, kBlock, [&](int64_t c0, int64_t c1) {
+      const T* b = trans_b ? B + c0 * ldb : B + c0;
+      call(trans_a, trans_b, M, c1 - c0, K, alpha, A, lda, b, ldb, beta, C + c0, ldc);
+    });
   } else {
     call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "autodiff/ops.hpp"
+#include "kernels/thread_pool.hpp"
 #include "nn/featurizer.hpp"
 #include "nn/layers.hpp"
 #include "tests/nn/module_gradcheck.hpp"
@@ -159,6 +160,37 @@ TEST(Featurizer, TinyGradientsAndShapes) {
   EXPECT_EQ(f.forward(x).shape(), (ad::Shape{2, 2}));
   check_gradients("Featurizer", [&] { return f.forward(x); }, params_and(f, {{"x", x}}), 6);
   EXPECT_THROW(f.forward(f64_leaf({2, 15, 2}, gen)), std::invalid_argument);
+}
+
+// The featurizer's forward and every gradient are the same bits with 1 and 2 threads: the fused
+// convolutions, the GRU's row chunks, the long-K weight-gradient GEMMs and the long-axis sums all
+// split their work independently of the thread count.
+TEST(Featurizer, GradientsIndependentOfThreadCount) {
+  FeaturizerConfig c;
+  c.length = 1600;
+  c.n_blocks = 3;
+  c.n_pools = 2;
+  c.base_channels = 8;
+  c.max_channels = 16;
+  c.gru_layers = 1;
+  c.gru_hidden = 8;
+  c.out_dim = 4;
+  ad::Generator gen(8);
+  Featurizer f(c, gen);
+  const ad::Tensor x = ad::randn({4, 1600, 1}, gen);
+  auto run = [&](int threads) {
+    kernels::set_num_threads(threads);
+    f.zero_grad();
+    const ad::Tensor h = f.forward(x);
+    ad::backward(ad::sum(h * h));
+    std::vector<std::vector<float>> out{h.to_f32()};
+    for (const auto& [name, t] : f.named_parameters()) out.push_back(t.grad().to_f32());
+    return out;
+  };
+  const auto one = run(1), two = run(2);
+  kernels::set_num_threads(0);
+  ASSERT_EQ(one.size(), two.size());
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(one[i], two[i]) << "output/gradient " << i;
 }
 
 TEST(Featurizer, ConfigErrorsNameTheField) {
