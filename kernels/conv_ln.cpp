@@ -1,6 +1,7 @@
-// kernels/conv_ln.cpp — CPU twin of the fused convolution + layer norm + residual + ReLU: cache
-// tiles of rows, single-threaded BLAS calls per tile (one per kernel tap, on rows of x shifted by
-// the tap), the row-wise parts done while the tile is in cache.
+// kernels/conv_ln.cpp — CPU twin of the fused convolution + layer norm + residual + ReLU on cache
+// tiles of rows. A tile's product is, by layer width: direct vector loops (narrow layers),
+// Winograd F(2,3) (3 taps, >= 64 channels), or one single-threaded BLAS call per kernel tap on
+// rows of x shifted by the tap; the row-wise parts run while the tile is in cache.
 #include "kernels/conv_ln.hpp"
 
 #include <algorithm>
@@ -17,9 +18,9 @@
 namespace lensflow::kernels {
 namespace {
 
-// Rows per tile: the tile's output rows and the rows it reads (about 3 x max(Cin, Cout) floats a
-// row, im2col'ed or not) within ~768 KiB, so they stay in the L2 cache; at least 64 and at most 512
-// rows (256 at 256 channels: the per-tap GEMMs run ~4% faster than at 85 rows).
+// Rows per tile: the rows a tile reads and writes (about 3 x max(Cin, Cout) floats a row) within
+// ~768 KiB, so they stay in the L2 cache; at least 64 and at most 512 rows (256 at 256 channels:
+// the per-tap GEMMs ran ~4% faster than at 85 rows).
 struct Tiling {
   int64_t rows, per_seq, count;
   explicit Tiling(const ConvLnDims& d) {

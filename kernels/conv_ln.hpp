@@ -2,17 +2,18 @@
 //   z = conv1d(x, w) + b,  y = act(LN(z) * gamma + beta + res)
 // with the channels-last 'same' convolution of kernels/conv1d.hpp (x[B, L, Cin], w[K, Cin, Cout],
 // odd K, zero padding (K-1)/2), the layer norm of kernels/layernorm.hpp over the Cout channels
-// of each row, an optional residual res[B, L, Cout] and act = ReLU or identity. Each part is
+// of each row (statistics in T, summed in a fixed order), an optional residual res[B, L, Cout] and act = ReLU or identity. Each part is
 // optional: b == nullptr (no bias), gamma == nullptr (no layer norm: y = act(z + res)),
 // res == nullptr, relu == false; without all of them it is a plain convolution.
 //
-// CPU: rows are cut into tiles that stay in cache (per light curve, so no tile crosses a batch
-// boundary); each tile is im2col'ed into a small buffer, multiplied by one single-threaded BLAS
-// call and finished (bias, norm, residual, ReLU) while still in cache. The backward recomputes
-// the tile's im2col and, for the input gradient, the tile's output gradient on a halo of (K-1)/2
-// rows so each tile gathers its own input rows (no races). Parameter gradients are summed per
-// fixed chunk of tiles and the chunks added in order: every result is independent of the thread
-// count. CUDA: im2col + cuBLAS GEMM + one kernel for the row-wise epilogue (and its adjoint).
+// CPU (kernels/conv_ln.cpp): each light curve's rows are cut into tiles that stay in cache; a
+// tile's product runs as direct vector loops (narrow layers), Winograd F(2,3) (3 taps, >= 64
+// channels) or one single-threaded GEMM per kernel tap on shifted rows of x, and is finished
+// (bias, norm, residual, ReLU) while still in cache. The backward recomputes, for the input
+// gradient, the tile's output gradient on a halo of (K-1)/2 rows so each tile writes only its own
+// input rows (no races). Parameter gradients are summed per fixed chunk of tiles and the chunks
+// added in order: every result is independent of the thread count. CUDA: im2col + cuBLAS GEMM +
+// one kernel for the row-wise epilogue (and its adjoint).
 #pragma once
 
 #include <cstdint>
