@@ -235,7 +235,8 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
   const int64_t wsize = (wino ? 4 * d.Cin : KC) * C;  // weight-gradient partial (dG for Winograd)
   const int64_t max_pairs = (tl.rows + 1) / 2;
   HostBuffer<T> part_w(gw ? size_t(chunks * wsize) : 0), part_v(size_t(chunks * vec));
-  if (gw) std::fill(part_w.get(), part_w.get() + chunks * wsize, T(0));
+  // (Winograd partials need no zeroing: each chunk's first tile writes them with beta = 0.)
+  if (gw && !wino) std::fill(part_w.get(), part_w.get() + chunks * wsize, T(0));
   std::fill(part_v.get(), part_v.get() + chunks * vec, T(0));
   HostBuffer<T> G(wino && gx ? size_t(4 * d.Cin * C) : 0);
   if (wino && gx) winograd::filters(w, d.Cin * C, G.get());
@@ -283,7 +284,8 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
           wino_output_grads(gown, pairs, n, C, M.get());
           for (int64_t i = 0; i < 4; ++i)
             gemm_serial_cpu<T>(true, false, d.Cin, C, pairs, T(1), U.get() + i * pairs * d.Cin,
-                               d.Cin, M.get() + i * pairs * C, C, T(1), pw + i * d.Cin * C, C);
+                               d.Cin, M.get() + i * pairs * C, C, t == tb ? T(0) : T(1),
+                               pw + i * d.Cin * C, C);
         } else if (gw && direct_w) {
           padded_rows(xb, l0 - pad, d.L, span, d.Cin, xp.get());
           direct_grad_tile(n, KC, d.Cin, C, xp.get(), gown, pw);
