@@ -228,9 +228,10 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
   const bool wino = use_winograd(d);
   const bool direct_w = !wino && direct_product(KC, C) && C <= 16;  // J x V sums in registers
   const bool direct_x = !wino && direct_product(d.K * C, d.Cin);
-  // Parameter-gradient partial sums per chunk of consecutive tiles: a fixed number of chunks, so
-  // the sums do not depend on the thread count.
-  const int64_t chunks = std::min<int64_t>(tl.count, 4);
+  // Parameter-gradient partial sums per chunk of consecutive tiles: a number of chunks fixed by the
+  // shape (so the sums do not depend on the thread count), at least two tiles a chunk from four
+  // tiles on (each chunk's partial is a full weight gradient to add up), at most 4.
+  const int64_t chunks = tl.count <= 2 ? tl.count : std::clamp<int64_t>(tl.count / 2, 2, 4);
   const int64_t vec = 3 * C;  // gb, ggamma, gbeta partials
   const int64_t wsize = (wino ? 4 * d.Cin : KC) * C;  // weight-gradient partial (dG for Winograd)
   const int64_t max_pairs = (tl.rows + 1) / 2;
