@@ -34,6 +34,12 @@ void check_same(const char* op, std::initializer_list<const Tensor*> ts);
                               std::initializer_list<const Tensor*> ts);
 int normalize_axis(const char* op, int axis, int ndim);
 
+// Data pointers of optional tensors: nullptr for an undefined one.
+inline const float* fptr(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+inline float* fptr(Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
+template <class T> const T* tptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+template <class T> T* tptr(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
+
 }  // namespace lensflow::ad
 
 namespace lensflow::ad {

@@ -71,6 +71,14 @@ Tensor masked_linear(const Tensor& x, const Tensor& W, const Tensor& mask, const
 // x[B,L,Cin], w[K,Cin,Cout], b[Cout] (may be undefined) -> [B,L,Cout]; stride 1, odd K, 'same'
 // zero padding of (K-1)/2 on each side.
 Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b);
+// One residual-block stage in a single pass (kernels/conv_ln.hpp):
+//   y = act(layer_norm(conv1d(x, w, b), gamma, beta, eps) + res), act = relu or identity.
+// gamma and beta undefined: no layer norm; b, res undefined: none. The same values as the ops
+// composed (to float round-off: the sums run in other orders; 3-tap layers of >= 64 channels use
+// Winograd F(2,3) on the CPU) with one tape node and no full-size intermediates besides the
+// saved convolution output.
+Tensor conv1d_ln(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma,
+                 const Tensor& beta, const Tensor& res, bool relu, double eps = 1e-5);
 // Normalises over the last dim: (x - mean) / sqrt(var + eps) * gamma + beta (biased variance).
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps = 1e-5);
 // x[B,L,C] -> [B,L/2,C], max over pairs (2i, 2i+1). For odd L the last step is dropped (as
@@ -93,6 +101,13 @@ Tensor transpose(const Tensor& a, int d0, int d1);
 Tensor flatten(const Tensor& a, int start_axis = 1);  // reshape to [d0.., prod(rest)]
 Tensor unsqueeze(const Tensor& a, int axis);
 Tensor squeeze(const Tensor& a, int axis);           // the dim must be 1
+
+// ---- in-place parameter update (no autograd) ----
+// One Adam step (kernels/adam.hpp) on p from its gradient g and moments m, v (one shape, device
+// and dtype), in a single pass: p, m and v are overwritten with the values the tensor-op update
+// of nn/adam.hpp's equations gives.
+void adam_update(Tensor p, const Tensor& g, Tensor m, Tensor v, double beta1, double beta2,
+                 double eps, double weight_decay, double step_size, double inv_sqrt_bc2);
 
 // ---- densities ----
 // Mixture-of-Gaussians log-density per dimension: z[B,D], logits/mu/log_sigma [B,D,K] -> [B,D]:

@@ -1,87 +1,14 @@
-// autodiff/ops_layers.cpp — network layers: conv1d (im2col + GEMM), layer norm, max-pool, GRU,
-// mixture-of-Gaussians log-density.
+// autodiff/ops_layers.cpp — network layers: layer norm, max-pool, GRU, mixture-of-Gaussians
+// log-density (convolutions: autodiff/ops_conv.cpp).
 #include "autodiff/dispatch.hpp"
 #include "autodiff/ops.hpp"
 #include "autodiff/tape.hpp"
-#include "kernels/conv1d.hpp"
 #include "kernels/gru.hpp"
 #include "kernels/layernorm.hpp"
 #include "kernels/maxpool.hpp"
 #include "kernels/mog.hpp"
 
 namespace lensflow::ad {
-
-namespace {
-
-Tensor im2col(const Tensor& x, int64_t K) {
-  const int64_t B = x.dim(0), L = x.dim(1), C = x.dim(2);
-  Tensor cols = Tensor::empty({B * L, K * C}, x.dtype(), x.device());
-  if (x.device() == Device::CUDA) {
-    LF_CUDA(kernels::im2col_cuda(x.data<float>(), cols.data<float>(), B, L, C, K));
-  } else {
-    dispatch_cpu(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::im2col_cpu<T>(x.data<T>(), cols.data<T>(), B, L, C, K);
-    });
-  }
-  return cols;
-}
-
-const float* fptr(const Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
-float* fptr(Tensor& t) { return t.defined() ? t.data<float>() : nullptr; }
-template <class T> const T* tptr(const Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
-template <class T> T* tptr(Tensor& t) { return t.defined() ? t.data<T>() : nullptr; }
-
-}  // namespace
-
-Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b) {
-  if (b.defined())
-    check_same("conv1d", {&x, &w, &b});
-  else
-    check_same("conv1d", {&x, &w});
-  if (x.ndim() != 3 || w.ndim() != 3 || w.dim(1) != x.dim(2) || w.dim(0) % 2 == 0 ||
-      (b.defined() && (b.ndim() != 1 || b.dim(0) != w.dim(2))))
-    shape_error("conv1d", "expects x[B,L,Cin], w[K,Cin,Cout] with odd K, b[Cout]", {&x, &w, &b});
-  const int64_t B = x.dim(0), L = x.dim(1), Cin = x.dim(2), K = w.dim(0), Cout = w.dim(2);
-  const int64_t rows = B * L, KC = K * Cin;
-  const Shape out{B, L, Cout};
-  // y starts as the broadcast bias (b has fewer dims than y, so expand returns a fresh buffer)
-  // and the GEMM accumulates into it.
-  Tensor y = b.defined() ? expand(b.detach(), out) : Tensor::empty(out, x.dtype(), x.device());
-  {
-    const Tensor cols = im2col(x, K);
-    gemm_on(x, false, false, rows, Cout, KC, cols.raw_data(), KC, w.raw_data(), Cout,
-            b.defined(), y.raw_data(), Cout);
-  }
-  if (!needs_grad({x, w, b})) return y;
-  const Tensor xd = x.detach(), wd = w.detach();
-  const bool gx = x.requires_grad(), gw = w.requires_grad(), gb = b.defined() && b.requires_grad();
-  return record(y, "conv1d", {x, w, b}, [=](const Tensor& g) {
-    Tensor dx, dw, db;
-    if (gw) {  // cols^T g, cols recomputed rather than kept (it is K times the input)
-      const Tensor cols = im2col(xd, K);
-      dw = Tensor::empty(wd.shape(), wd.dtype(), wd.device());
-      gemm_on(xd, true, false, KC, Cout, rows, cols.raw_data(), KC, g.raw_data(), Cout, false,
-              dw.raw_data(), Cout);
-    }
-    if (gx) {  // col2im(g w^T)
-      Tensor gcols = Tensor::empty({rows, KC}, xd.dtype(), xd.device());
-      gemm_on(xd, false, true, rows, KC, Cout, g.raw_data(), Cout, wd.raw_data(), Cout, false,
-              gcols.raw_data(), KC);
-      dx = Tensor::empty(xd.shape(), xd.dtype(), xd.device());
-      if (xd.device() == Device::CUDA) {
-        LF_CUDA(kernels::col2im_cuda(gcols.data<float>(), dx.data<float>(), B, L, Cin, K));
-      } else {
-        dispatch_cpu(xd.dtype(), [&](auto tag) {
-          using T = decltype(tag);
-          kernels::col2im_cpu<T>(gcols.data<T>(), dx.data<T>(), B, L, Cin, K);
-        });
-      }
-    }
-    if (gb) db = sum(g.reshape({rows, Cout}), 0);
-    return std::vector<Tensor>{dx, dw, db};
-  });
-}
 
 Tensor layer_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, double eps) {
   check_same("layer_norm", {&x, &gamma, &beta});

@@ -6,6 +6,7 @@
 #include <unordered_set>
 
 #include "autodiff/ops.hpp"
+#include "autodiff/profile.hpp"
 #include "autodiff/tensor_impl.hpp"
 
 namespace lensflow::ad {
@@ -23,6 +24,11 @@ Tensor record(Tensor out, const char* name, std::vector<Tensor> inputs, Backward
   node->name = name;
   node->inputs = std::move(inputs);
   node->backward = std::move(fn);
+  if (profile::enabled()) {
+    profile::Shapes in;
+    for (const Tensor& t : node->inputs) in.push_back(t.defined() ? t.shape() : Shape{});
+    node->profile_id = profile::charge_forward(name, in, out.shape());
+  }
   out.set_grad_fn(std::move(node));
   return out;
 }
@@ -76,13 +82,22 @@ void backward(const Tensor& loss) {
         "forward)");
   const std::vector<std::shared_ptr<Node>> order = topological_order(loss.grad_fn());
   grads[order.front().get()] = seed;
+  const bool profiling = profile::enabled();
+  const int accumulation_id = profiling ? profile::entry_id("grad accumulation", {}, {}) : -1;
   for (const std::shared_ptr<Node>& node_ptr : order) {
     Node* node = node_ptr.get();
     auto it = grads.find(node);
     if (it == grads.end() || !node->backward) continue;
     const Tensor g = it->second;
     grads.erase(it);
+    double w0 = 0, c0 = 0;
+    if (profiling) w0 = profile::wall_now(), c0 = profile::cpu_now();
     std::vector<Tensor> in_grads = node->backward(g);
+    if (profiling) {
+      const double w1 = profile::wall_now(), c1 = profile::cpu_now();
+      profile::charge_backward(node->profile_id, w1 - w0, c1 - c0);
+      w0 = w1, c0 = c1;
+    }
     if (in_grads.size() != node->inputs.size())
       throw std::logic_error("backward: op '" + node->name + "' returned " +
                              std::to_string(in_grads.size()) + " gradients for " +
@@ -101,6 +116,8 @@ void backward(const Tensor& loss) {
         in.set_grad(accumulate(in.grad(), in_grads[i]));
       }
     }
+    if (profiling)
+      profile::charge_backward(accumulation_id, profile::wall_now() - w0, profile::cpu_now() - c0);
     // Release the saved tensors as soon as this node is done.
     node->backward = nullptr;
     node->inputs.clear();

@@ -18,6 +18,7 @@ struct Node {
   std::string name;
   std::vector<Tensor> inputs;
   BackwardFn backward;
+  int profile_id = -1;  // row of autodiff/profile.hpp while profiling
 };
 
 // True when grad mode is on and some input requires grad (the op should then save what its

@@ -22,27 +22,55 @@ void call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const
 }
 }  // namespace
 
-// One GEMM split over the pool's threads, each block a single-threaded OpenBLAS call: rows of C
-// when M is large, else columns of C when N is large, else slices of K summed in a fixed order
-// (weight gradients: small C, long K). The blocks depend on the shape only, never on the thread
-// count, so every element is computed by the same call on the same numbers with 1 or N threads:
-// the result is the same bits (OpenBLAS picks its kernels by CPU and call shape, so across CPU
-// models or shapes no such promise holds). OpenBLAS's own threads are switched off
-// (thread_pool.cpp): they spin between calls and starve the pool's elementwise kernels.
 template <class T>
-void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
-              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+void gemm_serial_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
+                     const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
   if (M == 0 || N == 0) return;
   if (K == 0) {  // BLAS leaves C untouched for K == 0; the product is zero.
     for (int64_t i = 0; i < M; ++i)
       for (int64_t j = 0; j < N; ++j) C[i * ldc + j] = beta == T(0) ? T(0) : beta * C[i * ldc + j];
     return;
   }
-  constexpr int64_t kBlock = 64;          // rows or columns of C per call
-  constexpr int64_t kMinKSlice = 4096;    // K per partial product, at least
-  constexpr int64_t kMaxKSlices = 64;     // bounds the partial sums' memory
-  if (M * N * K < (int64_t(1) << 18)) {
-    call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+}
+
+// One GEMM split over the pool's threads, each block a single-threaded OpenBLAS call: (weight
+// gradients: small C, long K) a fixed number of K slices summed in order, else rows of C when M is
+// large, else columns of C when N is large. The blocks depend on the shape only, never on the thread
+// count, so every element is computed by the same call on the same numbers with 1 or N threads: the
+// result is the same bits (OpenBLAS picks its kernels by CPU and call shape, so across CPU models or
+// shapes no such promise holds). OpenBLAS's own threads are switched off (thread_pool.cpp): they
+// spin between calls and starve the pool's elementwise kernels.
+template <class T>
+void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+              int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc) {
+  const int64_t work = M * N * K;
+  constexpr int64_t kBlock = 64, kSlices = 4;
+  if (work < (int64_t(1) << 18)) {
+    gemm_serial_cpu<T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+  } else if (M < 2 * kBlock && N < 2 * kBlock && K >= kBlock * kSlices) {
+    const int64_t step = (K + kSlices - 1) / kSlices;
+    std::vector<T> partial(static_cast<size_t>(kSlices * M * N));
+    parallel_for(kSlices, 1, [&](int64_t p0, int64_t p1) {
+      for (int64_t p = p0; p < p1; ++p) {
+        const int64_t k0 = p * step, k1 = std::min(K, k0 + step);
+        T* out = partial.data() + p * M * N;
+        if (k0 >= k1) {
+          std::fill(out, out + M * N, T(0));
+          continue;
+        }
+        const T* a = trans_a ? A + k0 * lda : A + k0;
+        const T* b = trans_b ? B + k0 : B + k0 * ldb;
+        call(trans_a, trans_b, M, N, k1 - k0, T(1), a, lda, b, ldb, T(0), out, N);
+      }
+    });
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        T s = 0;
+        for (int64_t p = 0; p < kSlices; ++p) s += partial[size_t((p * M + i) * N + j)];
+        T& c = C[i * ldc + j];
+        c = alpha * s + (beta == T(0) ? T(0) : beta * c);
+      }
   } else if (M >= 2 * kBlock) {
     parallel_for((M + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t r = b0 * kBlock; r < std::min(M, b1 * kBlock); r += kBlock) {
@@ -59,27 +87,8 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
         call(trans_a, trans_b, M, ce - c, K, alpha, A, lda, b, ldb, beta, C + c, ldc);
       }
     });
-  } else if (K >= 2 * kMinKSlice) {
-    const int64_t step = std::max(kMinKSlice, (K + kMaxKSlices - 1) / kMaxKSlices);
-    const int64_t parts = (K + step - 1) / step;
-    std::vector<T> partial(static_cast<size_t>(parts * M * N));
-    parallel_for(parts, 1, [&](int64_t p0, int64_t p1) {
-      for (int64_t p = p0; p < p1; ++p) {
-        const int64_t k0 = p * step, k1 = std::min(K, k0 + step);
-        const T* a = trans_a ? A + k0 * lda : A + k0;
-        const T* b = trans_b ? B + k0 : B + k0 * ldb;
-        call(trans_a, trans_b, M, N, k1 - k0, T(1), a, lda, b, ldb, T(0), partial.data() + p * M * N, N);
-      }
-    });
-    for (int64_t i = 0; i < M; ++i)
-      for (int64_t j = 0; j < N; ++j) {
-        T s = 0;
-        for (int64_t p = 0; p < parts; ++p) s += partial[size_t((p * M + i) * N + j)];
-        T& c = C[i * ldc + j];
-        c = alpha * s + (beta == T(0) ? T(0) : beta * c);
-      }
   } else {
-    call(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    gemm_serial_cpu<T>(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
   }
 }
 
@@ -97,6 +106,8 @@ void gemm_batched_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t 
 #define LF_INSTANTIATE(T)                                                                      \
   template void gemm_cpu<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t,       \
                             const T*, int64_t, T, T*, int64_t);                                \
+  template void gemm_serial_cpu<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*, int64_t, \
+                                   const T*, int64_t, T, T*, int64_t);                         \
   template void gemm_batched_cpu<T>(bool, bool, int64_t, int64_t, int64_t, T, const T*,        \
                                     int64_t, int64_t, const T*, int64_t, int64_t, T, T*,       \
                                     int64_t, int64_t, int64_t);

@@ -11,6 +11,11 @@ namespace lensflow::kernels {
 template <class T>
 void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
               int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
+// The same product as one BLAS call on the calling thread: for callers that split work over the
+// thread pool themselves (each chunk's GEMM is then the same, whatever the thread count).
+template <class T>
+void gemm_serial_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,
+                     const T* A, int64_t lda, const T* B, int64_t ldb, T beta, T* C, int64_t ldc);
 // `batch` independent GEMMs; matrix i uses A + i*stride_a etc. (stride 0 shares a matrix).
 template <class T>
 void gemm_batched_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha,

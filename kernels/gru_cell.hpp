@@ -1,5 +1,6 @@
 // kernels/gru_cell.hpp — the GRU pointwise math for one (batch row, hidden unit), shared by the
-// CPU and CUDA twins, and the step loop written once over a backend (GEMMs, launches, buffers).
+// CPU and CUDA twins, and the whole-batch step loop over a backend (GEMMs, launches, buffers) that
+// the CUDA twin runs (the CPU twin loops per chunk of batch rows instead: kernels/gru.cpp).
 #pragma once
 
 #include <cstdint>

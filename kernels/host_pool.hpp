@@ -21,4 +21,18 @@ HostPoolStats host_pool_stats();
 void set_host_pool_limit(size_t bytes);
 void host_pool_empty_cache();
 
+// Uninitialised scratch of n T's from the pool, freed on scope exit (kernels' work buffers:
+// large std::vectors would be mmap'ed and page-faulted afresh on every call).
+template <class T> class HostBuffer {
+ public:
+  explicit HostBuffer(size_t n) : p_(static_cast<T*>(host_alloc(n * sizeof(T)))) {}
+  ~HostBuffer() { host_free(p_); }
+  HostBuffer(const HostBuffer&) = delete;
+  HostBuffer& operator=(const HostBuffer&) = delete;
+  T* get() const { return p_; }
+
+ private:
+  T* p_;
+};
+
 }  // namespace lensflow::kernels

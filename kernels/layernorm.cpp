@@ -1,5 +1,5 @@
 // kernels/layernorm.cpp — CPU layer norm, threaded over rows; gamma/beta gradients from per-chunk
-// partial sums (deterministic: fixed chunking, summed in chunk order).
+// partial sums (deterministic: fixed chunking, whatever the thread count, summed in chunk order).
 #include "kernels/layernorm.hpp"
 
 #include <algorithm>
@@ -34,9 +34,8 @@ void layernorm_forward_cpu(const T* x, const T* gamma, const T* beta, T* y, T* m
 template <class T>
 void layernorm_backward_cpu(const T* x, const T* gamma, const T* mean, const T* rstd, const T* gy,
                             T* gx, T* ggamma, T* gbeta, int64_t rows, int64_t C) {
-  // Partial sums of ggamma/gbeta over fixed row chunks (by size, not by thread count), added in
-  // order: the same bits with any number of threads.
-  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(rows / 256, 64));
+  // A fixed number of chunks (not one per thread): the sums do not depend on the thread count.
+  const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(rows / 64, 8));
   const int64_t step = (rows + chunks - 1) / chunks;
   std::vector<T> pg(size_t(chunks * C), T(0)), pb(size_t(chunks * C), T(0));
   parallel_for(chunks, 1, [&](int64_t s, int64_t e) {

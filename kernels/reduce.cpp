@@ -69,10 +69,11 @@ void reduce_one(Reduce op, const T* x, T* y, int64_t o, int64_t i, int64_t n, in
 template <class T>
 void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
   const int64_t outputs = outer * inner;
-  if (op == Reduce::Sum && outputs < 256 && n >= 4096) {
-    // Long axis, few outputs: split the axis, sum rows (vectorised over inner), add partials. The
-    // parts depend on the sizes only, so the sum is the same bits with any number of threads.
-    const int64_t parts = std::min<int64_t>(64, n / 1024);
+  if (op == Reduce::Sum && outputs < 128 && n >= 4096) {
+    // Long axis, few outputs: split the axis into a fixed number of parts (not one per thread:
+    // the sum then does not depend on the thread count), sum rows (vectorised over inner), add
+    // the partials in order.
+    const int64_t parts = std::min<int64_t>(8, n / 1024);
     const int64_t step = (n + parts - 1) / parts;
     std::vector<T> partial(size_t(parts * outer * inner), T(0));
     parallel_for(parts, 1, [&](int64_t s, int64_t e) {

@@ -30,14 +30,11 @@ void Adam::step() {
   const double step_size = opt_.lr / bc1;
   const double inv_sqrt_bc2 = 1.0 / std::sqrt(bc2);
   for (size_t i = 0; i < params_.size(); ++i) {
-    ad::Tensor& p = params_[i];
-    ad::Tensor g = p.grad();
+    const ad::Tensor g = params_[i].grad();
     if (!g.defined()) continue;
-    if (opt_.weight_decay != 0.0) g = g + p.detach() * opt_.weight_decay;
-    m_[i].copy_(m_[i] * opt_.beta1 + g * (1.0 - opt_.beta1));
-    v_[i].copy_(v_[i] * opt_.beta2 + ad::square(g) * (1.0 - opt_.beta2));
-    ad::Tensor denom = ad::sqrt(v_[i]) * inv_sqrt_bc2 + opt_.eps;
-    p.copy_(p.detach() - m_[i] / denom * step_size);
+    // One fused pass (kernels/adam.hpp) instead of nine tensor ops and their temporaries.
+    ad::adam_update(params_[i], g, m_[i], v_[i], opt_.beta1, opt_.beta2, opt_.eps,
+                    opt_.weight_decay, step_size, inv_sqrt_bc2);
   }
 }
 

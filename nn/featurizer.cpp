@@ -63,10 +63,14 @@ ResBlock::ResBlock(int64_t cin, int64_t cout, int64_t kernel, ad::Generator& gen
   }
 }
 
+// Each conv -> norm (-> + skip) -> ReLU stage is one fused op (ad::conv1d_ln): the same values as
+// the layers composed, in one pass over the activations.
 ad::Tensor ResBlock::forward(const ad::Tensor& x) const {
-  ad::Tensor y = ad::relu(ln1_.forward(conv1_.forward(x)));
-  y = ln2_.forward(conv2_.forward(y));
-  return ad::relu(y + (skip_ ? skip_->forward(x) : x));
+  const ad::Tensor y = ad::conv1d_ln(x, conv1_.weight, conv1_.bias, ln1_.gamma, ln1_.beta,
+                                     ad::Tensor(), true, ln1_.eps());
+  const ad::Tensor skip = skip_ ? skip_->forward(x) : x;
+  return ad::conv1d_ln(y, conv2_.weight, conv2_.bias, ln2_.gamma, ln2_.beta, skip, true,
+                       ln2_.eps());
 }
 
 Featurizer::Featurizer(const FeaturizerConfig& cfg, ad::Generator& gen) : cfg_(cfg) {

@@ -59,6 +59,7 @@ class LayerNorm : public Module {
  public:
   explicit LayerNorm(int64_t dim, double eps = 1e-5);
   ad::Tensor forward(const ad::Tensor& x) const;
+  double eps() const { return eps_; }
 
   ad::Tensor gamma, beta;
 

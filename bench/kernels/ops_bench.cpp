@@ -170,6 +170,19 @@ int main(int argc, char** argv) {
         [](const std::vector<Tensor>& v) { return ad::conv1d(v[0], v[1], v[2]); });
   bench(o, "conv1d 256->256 K3", S({B, 112, 256}), {input({B, 112, 256}, g, o, true), input({3, 256, 256}, g, o, true), input({256}, g, o, true)},
         [](const std::vector<Tensor>& v) { return ad::conv1d(v[0], v[1], v[2]); });
+  // The fused residual-block stage (conv + layer norm + residual + ReLU, ad::conv1d_ln).
+  bench(o, "conv1d_ln 8->8 K3", S({B, L, 8}),
+        {input({B, L, 8}, g, o, true), input({3, 8, 8}, g, o, true), input({8}, g, o, true),
+         input({8}, g, o, true), input({8}, g, o, true), input({B, L, 8}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::conv1d_ln(v[0], v[1], v[2], v[3], v[4], v[5], true); });
+  bench(o, "conv1d_ln 32->32 K3", S({B, L, 32}),
+        {input({B, L, 32}, g, o, true), input({3, 32, 32}, g, o, true), input({32}, g, o, true),
+         input({32}, g, o, true), input({32}, g, o, true), input({B, L, 32}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::conv1d_ln(v[0], v[1], v[2], v[3], v[4], v[5], true); });
+  bench(o, "conv1d_ln 256->256 K3", S({B, 112, 256}),
+        {input({B, 112, 256}, g, o, true), input({3, 256, 256}, g, o, true), input({256}, g, o, true),
+         input({256}, g, o, true), input({256}, g, o, true), input({B, 112, 256}, g, o, true)},
+        [](const std::vector<Tensor>& v) { return ad::conv1d_ln(v[0], v[1], v[2], v[3], v[4], v[5], true); });
   bench(o, "layer_norm C=32", S({B, L, 32}), {input({B, L, 32}, g, o, true), input({32}, g, o, true), input({32}, g, o, true)},
         [](const std::vector<Tensor>& v) { return ad::layer_norm(v[0], v[1], v[2]); });
   bench(o, "relu", S({B, L, 32}), {input({B, L, 32}, g, o, true)},

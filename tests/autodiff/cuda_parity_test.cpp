@@ -192,6 +192,25 @@ TEST(CudaParity, Layers) {
          {leaf({4, 301, 1}, gen), leaf({3, 1, 32}, gen), leaf({32}, gen)}, 1e-4);
   parity("conv1d K=1", [](const std::vector<Tensor>& v) { return conv1d(v[0], v[1], Tensor()); },
          {leaf({4, 50, 16}, gen), leaf({1, 16, 32}, gen)}, 1e-4);
+  parity("conv1d_ln",
+         [](const std::vector<Tensor>& v) {
+           return conv1d_ln(v[0], v[1], v[2], v[3], v[4], v[5], true);
+         },
+         {leaf({4, 300, 16}, gen), leaf({3, 16, 32}, gen), leaf({32}, gen),
+          leaf({32}, gen, 0.5, 1.5), leaf({32}, gen), leaf({4, 300, 32}, gen)},
+         1e-4);
+  parity("conv1d_ln Cin=1 no residual",
+         [](const std::vector<Tensor>& v) {
+           return conv1d_ln(v[0], v[1], v[2], v[3], v[4], Tensor(), true);
+         },
+         {leaf({4, 301, 1}, gen), leaf({3, 1, 8}, gen), leaf({8}, gen), leaf({8}, gen, 0.5, 1.5),
+          leaf({8}, gen)},
+         1e-4);
+  parity("conv1d_ln K=1 C=256 no norm",
+         [](const std::vector<Tensor>& v) {
+           return conv1d_ln(v[0], v[1], Tensor(), Tensor(), Tensor(), v[2], false);
+         },
+         {leaf({2, 56, 128}, gen), leaf({1, 128, 256}, gen), leaf({2, 56, 256}, gen)}, 1e-4);
   parity("layer_norm", [](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2]); },
          {leaf({4, 500, 64}, gen, -2, 2), leaf({64}, gen), leaf({64}, gen)}, 1e-4);
   parity("layer_norm C=256", [](const std::vector<Tensor>& v) { return layer_norm(v[0], v[1], v[2]); },
@@ -214,6 +233,19 @@ TEST(CudaParity, Layers) {
          {leaf({64, 7}, gen, -2, 2), leaf({64, 7, 8}, gen, -2, 2), leaf({64, 7, 8}, gen, -2, 2),
           leaf({64, 7, 8}, gen, -1, 0.5)},
          1e-4);
+}
+
+TEST(CudaParity, AdamUpdate) {
+  SKIP_WITHOUT_CUDA();
+  Generator gen(11);
+  const Tensor p = randn({5000}, gen), g = randn({5000}, gen), m = randn({5000}, gen) * 0.1,
+               v = rand({5000}, gen) * 0.01;
+  std::vector<Tensor> cpu = {p.to(DType::F64).to(DType::F32), m.to(DType::F64).to(DType::F32),
+                             v.to(DType::F64).to(DType::F32)};
+  std::vector<Tensor> gpu = {p.to(Device::CUDA), m.to(Device::CUDA), v.to(Device::CUDA)};
+  adam_update(cpu[0], g, cpu[1], cpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2);
+  adam_update(gpu[0], g.to(Device::CUDA), gpu[1], gpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2);
+  for (int k = 0; k < 3; ++k) expect_close(cpu[k].to_f32(), gpu[k].to_f32(), 1e-6, "adam_update");
 }
 
 TEST(CudaParity, ShapeOps) {

@@ -1,7 +1,11 @@
 // Layers and the featurizer: finite-difference gradients (float64), shapes, masks, config errors.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <map>
+
 #include "autodiff/ops.hpp"
+#include "kernels/thread_pool.hpp"
 #include "nn/featurizer.hpp"
 #include "nn/layers.hpp"
 #include "tests/nn/module_gradcheck.hpp"
@@ -94,6 +98,42 @@ TEST(Layers, ResBlockGradientsWithAndWithoutProjection) {
   EXPECT_GT(proj.named_parameters().size(), ident.named_parameters().size());  // the 1x1 skip
 }
 
+// The block runs fused ops (ad::conv1d_ln); its definition is the layers composed:
+// relu(LN2(conv2(relu(LN1(conv1(x))))) + skip(x)). Values and every parameter gradient, in float.
+TEST(Layers, ResBlockEqualsItsLayersComposed) {
+  ad::Generator gen(9);
+  for (const auto& [cin, cout] : std::vector<std::pair<int64_t, int64_t>>{{3, 8}, {8, 8}}) {
+    ResBlock block(cin, cout, 3, gen);
+    std::map<std::string, ad::Tensor> p;
+    for (const auto& [name, t] : block.named_parameters()) p[name] = t;
+    const ad::Tensor x = ad::randn({2, 40, cin}, gen);
+    const ad::Tensor R = ad::rand({2, 40, cout}, gen) + 0.5;
+    auto grads = [&](const ad::Tensor& y) {
+      block.zero_grad();
+      ad::backward(ad::sum(y * R));
+      std::map<std::string, std::vector<float>> g;
+      for (const auto& [name, t] : block.named_parameters()) g[name] = t.grad().to_f32();
+      return g;
+    };
+    const ad::Tensor fused = block.forward(x);
+    const auto yf = fused.to_f32();
+    const auto gf = grads(fused);
+    ad::Tensor h = ad::relu(ad::layer_norm(ad::conv1d(x, p["conv1.weight"], p["conv1.bias"]),
+                                           p["ln1.gamma"], p["ln1.beta"]));
+    h = ad::layer_norm(ad::conv1d(h, p["conv2.weight"], p["conv2.bias"]), p["ln2.gamma"],
+                       p["ln2.beta"]);
+    const ad::Tensor composed =
+        ad::relu(h + (cin != cout ? ad::conv1d(x, p["skip.weight"], ad::Tensor()) : x));
+    const auto yc = composed.to_f32();
+    const auto gc = grads(composed);
+    for (size_t i = 0; i < yf.size(); ++i) ASSERT_NEAR(yf[i], yc[i], 1e-5 * (1 + std::fabs(yc[i])));
+    ASSERT_EQ(gf.size(), gc.size());
+    for (const auto& [name, g] : gc)
+      for (size_t i = 0; i < g.size(); ++i)
+        ASSERT_NEAR(gf.at(name)[i], g[i], 1e-4 * (1 + std::fabs(g[i]))) << name << " " << i;
+  }
+}
+
 TEST(Featurizer, PaperChannelScheduleAndLength) {
   FeaturizerConfig c;  // paper defaults
   EXPECT_EQ(c.out_length(), 56);
@@ -120,6 +160,37 @@ TEST(Featurizer, TinyGradientsAndShapes) {
   EXPECT_EQ(f.forward(x).shape(), (ad::Shape{2, 2}));
   check_gradients("Featurizer", [&] { return f.forward(x); }, params_and(f, {{"x", x}}), 6);
   EXPECT_THROW(f.forward(f64_leaf({2, 15, 2}, gen)), std::invalid_argument);
+}
+
+// The featurizer's forward and every gradient are the same bits with 1 and 2 threads: the fused
+// convolutions, the GRU's row chunks, the long-K weight-gradient GEMMs and the long-axis sums all
+// split their work independently of the thread count.
+TEST(Featurizer, GradientsIndependentOfThreadCount) {
+  FeaturizerConfig c;
+  c.length = 1600;
+  c.n_blocks = 3;
+  c.n_pools = 2;
+  c.base_channels = 8;
+  c.max_channels = 16;
+  c.gru_layers = 1;
+  c.gru_hidden = 8;
+  c.out_dim = 4;
+  ad::Generator gen(8);
+  Featurizer f(c, gen);
+  const ad::Tensor x = ad::randn({4, 1600, 1}, gen);
+  auto run = [&](int threads) {
+    kernels::set_num_threads(threads);
+    f.zero_grad();
+    const ad::Tensor h = f.forward(x);
+    ad::backward(ad::sum(h * h));
+    std::vector<std::vector<float>> out{h.to_f32()};
+    for (const auto& [name, t] : f.named_parameters()) out.push_back(t.grad().to_f32());
+    return out;
+  };
+  const auto one = run(1), two = run(2);
+  kernels::set_num_threads(0);
+  ASSERT_EQ(one.size(), two.size());
+  for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(one[i], two[i]) << "output/gradient " << i;
 }
 
 TEST(Featurizer, ConfigErrorsNameTheField) {
