@@ -25,12 +25,11 @@
 #include <iomanip>
 #include <iostream>
 #include <limits>
-#include <sys/stat.h>
 
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/fs.hpp"
+#include "core/thread_pool.hpp"
 #include "io/h5file.hpp"
-#include "io/same_file.hpp"
-#include "kernels/thread_pool.hpp"
 #include "lens/caustics.hpp"
 #include "nn/calibration_metrics.hpp"
 #include "pipeline/inference.hpp"
@@ -40,11 +39,6 @@
 using namespace lensflow;
 
 namespace {
-
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 // scripts/plot_evaluation.py: --plot-script, $LENSFLOW_SCRIPTS, or next to the executable
 // (build tree: <repo>/<build>/apps/, install: <prefix>/bin -> <prefix>/share/lensflow/scripts).
@@ -59,7 +53,7 @@ std::string find_plot_script(const std::string& given) {
     dir = dir.substr(0, dir.find_last_of('/'));
     for (const char* rel : {"/../../scripts/plot_evaluation.py", "/../scripts/plot_evaluation.py",
                             "/../share/lensflow/scripts/plot_evaluation.py"})
-      if (exists(dir + rel)) return dir + rel;
+      if (core::path_exists(dir + rel)) return dir + rel;
   }
   return "scripts/plot_evaluation.py";
 }
@@ -118,11 +112,11 @@ int main(int argc, char** argv) {
   try {
     const std::vector<std::string> out_names = {"metrics.csv", "metrics.json", "per_event.h5", "caustics.h5"};
     {  // An output that is the posterior file itself is refused before any work.
-      std::vector<io::NamedPath> outs;
+      std::vector<core::NamedPath> outs;
       for (const auto& n : out_names) outs.push_back({"--out", out_dir + "/" + n});
-      io::refuse_overlaps(outs, {{"--posterior", post_path}});
+      core::refuse_overlaps(outs, {{"--posterior", post_path}});
     }
-    kernels::set_num_threads(threads);
+    core::set_num_threads(threads);
     io::H5Reader r(post_path);
     if (!r.has_attr("/", "format") || r.attr_str("/", "format") != "lensflow-posterior")
       throw std::runtime_error(post_path + ": not a lensflow posterior file (written by lensflow-infer)");
@@ -235,7 +229,7 @@ int main(int argc, char** argv) {
     for (int64_t e = 0; e < E; ++e) prior_nll -= lens::log_prior_theta(prior, truth.data() + e * D);
     prior_nll = prior_nll / double(E) - lss;
 
-    pipeline::make_directories(out_dir);
+    core::make_dirs(out_dir);
     auto cov_at = [&](const nn::ParameterMetrics& p, double l) {
       for (size_t i = 0; i < levels.size(); ++i)
         if (std::fabs(levels[i] - l) < 1e-9) return p.coverage[i];
@@ -265,8 +259,8 @@ int main(int argc, char** argv) {
     }
     js << "  ]\n}\n";
     // All four files are staged under temporary names, then renamed together.
-    io::TextOutput csv_out(out_dir + "/metrics.csv", io::SpecialFiles::refuse);
-    io::TextOutput js_out(out_dir + "/metrics.json", io::SpecialFiles::refuse);
+    core::TextOutput csv_out(out_dir + "/metrics.csv", core::SpecialFiles::refuse);
+    core::TextOutput js_out(out_dir + "/metrics.json", core::SpecialFiles::refuse);
     csv_out.stream() << csv.str();
     js_out.stream() << js.str();
     csv_out.close();
@@ -302,7 +296,7 @@ int main(int argc, char** argv) {
       ca_out.attr("/", "n_events", K);
       ca_out.close();
     }
-    io::commit_all({&csv_out.file(), &js_out.file(), &pe.file(), &ca_out.file()});
+    core::commit_all({&csv_out.file(), &js_out.file(), &pe.file(), &ca_out.file()});
 
     std::printf("%-10s %8s %12s %10s %8s %8s %8s\n", "parameter", "events", "constrained%", "correct%", "PIT KS",
                 "cov68", "cov95");
@@ -315,7 +309,7 @@ int main(int argc, char** argv) {
 
     if (plots) {
       const std::string py = find_plot_script(script);
-      if (!exists(py)) throw std::runtime_error("plot script not found: " + py + " (use --plot-script)");
+      if (!core::path_exists(py)) throw std::runtime_error("plot script not found: " + py + " (use --plot-script)");
       const std::string cmd = "python3 '" + py + "' --posterior '" + post_path + "' --eval '" + out_dir +
                               "' --events " + std::to_string(K);
       const int rc = std::system(cmd.c_str());

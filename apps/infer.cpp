@@ -34,11 +34,11 @@
 #include <limits>
 
 #include "autodiff/tensor.hpp"
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/fs.hpp"
+#include "core/thread_pool.hpp"
 #include "io/dataset.hpp"
 #include "io/h5file.hpp"
-#include "io/same_file.hpp"
-#include "kernels/thread_pool.hpp"
 #include "nn/checkpoint.hpp"
 #include "pipeline/inference.hpp"
 #include "pipeline/observed_io.hpp"
@@ -113,13 +113,13 @@ int main(int argc, char** argv) {
     const std::string setup_path = pipeline::run_setup_path_for(model_path);
     const std::string csv_path = summary_path_for(out_path);
     {  // Outputs that would overwrite an input are refused before any work.
-      std::vector<io::NamedPath> inputs = {{"--model", model_path}, {"the model's setup", setup_path}};
+      std::vector<core::NamedPath> inputs = {{"--model", model_path}, {"the model's setup", setup_path}};
       if (!input.empty()) inputs.push_back({"--input", input});
       else
         for (const auto& f : io::shard_files(test_dir)) inputs.push_back({"the --test-set shard", f});
-      io::refuse_overlaps({{"--out", out_path}, {"the summary CSV", csv_path}}, inputs);
+      core::refuse_overlaps({{"--out", out_path}, {"the summary CSV", csv_path}}, inputs);
     }
-    kernels::set_num_threads(threads);
+    core::set_num_threads(threads);
     const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
     if (dev == ad::Device::CUDA && !ad::cuda_available())
       throw std::runtime_error("--device cuda: no CUDA device available (or built without CUDA)");
@@ -343,13 +343,13 @@ int main(int argc, char** argv) {
     }
     w.close();
     // Both outputs are committed together (all or none).
-    io::TextOutput csv(csv_path, io::SpecialFiles::refuse);
+    core::TextOutput csv(csv_path, core::SpecialFiles::refuse);
     pipeline::PosteriorSamples meta;
     meta.n_obs = E;
     meta.acceptance = acceptance;
     pipeline::write_summary_csv(csv.stream(), meta, specs, summaries);
     csv.close();
-    io::commit_all({&w.file(), &csv.file()});
+    core::commit_all({&w.file(), &csv.file()});
     double acc = 0.0;
     int64_t short_events = 0;
     for (int64_t e = 0; e < E; ++e) {

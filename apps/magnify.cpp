@@ -30,12 +30,13 @@
 #include <string>
 #include <vector>
 
-#include "io/atomic_file.hpp"
-#include "io/same_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/fs.hpp"
+#include "core/thread_pool.hpp"
 #include "lens/batch_validate.hpp"
 #include "lens/lensflow_lens.hpp"
 #if LENSFLOW_HAVE_CUDA
-#include <cuda_runtime.h>
+#include "core/cuda_check.hpp"
 #endif
 
 namespace {
@@ -151,20 +152,17 @@ constexpr std::size_t kBlockValues = std::size_t(1) << 18;
 constexpr double kMaxEpochs = 1e8;  // per curve
 
 #if LENSFLOW_HAVE_CUDA
-void cuda_check(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(e));
-}
 // Device copy of a host vector, freed on scope exit.
 template <class T>
 struct DeviceArray {
   T* p = nullptr;
   explicit DeviceArray(const std::vector<T>& h) {
-    cuda_check(cudaMalloc(&p, sizeof(T) * (h.empty() ? 1 : h.size())), "cudaMalloc");
-    cuda_check(cudaMemcpy(p, h.data(), sizeof(T) * h.size(), cudaMemcpyHostToDevice), "cudaMemcpy");
+    LF_CUDA_CHECK(cudaMalloc(&p, sizeof(T) * (h.empty() ? 1 : h.size())));
+    LF_CUDA_CHECK(cudaMemcpy(p, h.data(), sizeof(T) * h.size(), cudaMemcpyHostToDevice));
   }
-  explicit DeviceArray(std::size_t n) { cuda_check(cudaMalloc(&p, sizeof(T) * (n ? n : 1)), "cudaMalloc"); }
+  explicit DeviceArray(std::size_t n) { LF_CUDA_CHECK(cudaMalloc(&p, sizeof(T) * (n ? n : 1))); }
   void to_host(std::vector<T>& h) const {
-    cuda_check(cudaMemcpy(h.data(), p, sizeof(T) * h.size(), cudaMemcpyDeviceToHost), "cudaMemcpy");
+    LF_CUDA_CHECK(cudaMemcpy(h.data(), p, sizeof(T) * h.size(), cudaMemcpyDeviceToHost));
   }
   ~DeviceArray() { cudaFree(p); }
 };
@@ -208,7 +206,7 @@ FiniteSourceOptions options_of(const Settings& st, double a1) {
 }
 
 void refuse_overlaps(const Settings& st) {
-  lensflow::io::refuse_overlaps({{"--output", st.output}}, {{"--input", st.input}, {"--times", st.times_file}});
+  lensflow::core::refuse_overlaps({{"--output", st.output}}, {{"--input", st.input}, {"--times", st.times_file}});
 }
 
 bool use_cuda(const Settings& st) {
@@ -283,7 +281,7 @@ void run_points(const Settings& st) {
       }
     }
   }
-  lensflow::io::write_text_file(st.output, [&](std::ostream& out) {
+  lensflow::core::write_text_file(st.output, [&](std::ostream& out) {
     for (std::size_t k = 0; k < c.header.size(); ++k) out << c.header[k] << ',';
     out << (finite ? "A,A_err\n" : "A\n");
     for (std::size_t r = 0; r < n; ++r) {
@@ -399,7 +397,7 @@ void run_curves(const Settings& st) {
   const std::size_t ev_block = std::max<std::size_t>(1, kBlockValues / n_t);
   const std::size_t t_block = std::min(n_t, kBlockValues);
   std::vector<double> t(t_block), A, A_err;
-  lensflow::io::TextOutput out(st.output);
+  lensflow::core::TextOutput out(st.output);
   std::ostream& os = out.stream();
   os << (finite ? "curve_id,t,A,A_err\n" : "curve_id,t,A\n");
   for (std::size_t k0 = 0; k0 < n; k0 += ev_block) {
@@ -468,6 +466,7 @@ int main(int argc, char** argv) {
   curves->add_flag("--point", st.point_only, "point-source curves (rho not needed)");
   CLI11_PARSE(app, argc, argv);
   try {
+    lensflow::core::set_num_threads(st.threads);
     if (points->parsed()) run_points(st);
     else run_curves(st);
   } catch (const std::exception& e) {

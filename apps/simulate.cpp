@@ -12,20 +12,18 @@
 // so far complete (exit status 1). Progress goes to stderr; the summary (acceptance with
 // its binomial error, timing) to stdout. Layout of the files: io/dataset.hpp.
 #include <CLI/CLI.hpp>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <iostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/fs.hpp"
+#include "core/thread_pool.hpp"
 #include "io/dataset.hpp"
 #include "lens/batch_validate.hpp"
 #include "lens/priors.hpp"
@@ -53,20 +51,6 @@ void parse_range(const std::string& opt, const std::string& text, double& lo, do
   } catch (const std::exception&) {
     throw std::invalid_argument(opt + " expects two numbers 'min,max' (got '" + text + "')");
   }
-}
-
-void make_dirs(const std::string& dir) {
-  std::string cur;
-  for (std::size_t i = 0; i <= dir.size(); ++i) {
-    if (i == dir.size() || dir[i] == '/') {
-      if (!cur.empty() && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
-        throw std::runtime_error("cannot create directory " + cur + ": " + std::strerror(errno));
-    }
-    if (i < dir.size()) cur += dir[i];
-  }
-  struct stat st;
-  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw std::runtime_error(dir + " is not a directory");
-  if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error("output directory " + dir + " is not writable");
 }
 
 io::DatasetSettings settings_of(const lens::SimulationConfig& c, std::uint64_t n_events, std::uint64_t per_shard,
@@ -160,6 +144,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
+    lensflow::core::set_num_threads(threads);
     lens::SimulationConfig cfg;
     lens::PriorBox& p = cfg.prior;
     parse_range("--s-range", r_s, p.s_min, p.s_max);
@@ -212,7 +197,7 @@ int main(int argc, char** argv) {
     if (shard < -1) throw std::invalid_argument("--shard must be >= 0");
     const lens::SimDevice dev = device == "cuda" ? lens::SimDevice::cuda : lens::SimDevice::cpu;
 
-    make_dirs(out);
+    lensflow::core::make_dirs(out);
     const io::DatasetSettings settings = settings_of(cfg, n_events, per_shard, num_shards);
 
     // Shards of another shard set (another --n-events or shard size) would mix with this one.

@@ -16,12 +16,11 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <sys/stat.h>
 
 #include "autodiff/tensor.hpp"
+#include "core/fs.hpp"
+#include "core/thread_pool.hpp"
 #include "io/dataset.hpp"
-#include "io/same_file.hpp"
-#include "kernels/thread_pool.hpp"
 #include "pipeline/model_configs.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/trainer.hpp"
@@ -32,10 +31,6 @@ using namespace lensflow;
 namespace {
 std::atomic<bool> g_stop{false};
 extern "C" void on_signal(int) { g_stop = true; }
-bool exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -66,18 +61,18 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    kernels::set_num_threads(threads);
+    core::set_num_threads(threads);
     const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
     if (dev == ad::Device::CUDA && !ad::cuda_available())
       throw std::runtime_error("--device cuda: no CUDA device available (or built without CUDA)");
 
     {  // The run directory's files must not be (or overwrite) the training set's.
-      std::vector<io::NamedPath> outs, ins;
+      std::vector<core::NamedPath> outs, ins;
       for (const char* n : {"checkpoint.h5", "best.h5", "log.csv", "setup.h5"})
         outs.push_back({"--out", out_dir + "/" + n});
       for (const auto& f : io::shard_files(data_dir)) ins.push_back({"the --data shard", f});
-      io::refuse_overlaps(outs, ins);
-      if (io::same_file(out_dir, data_dir))
+      core::refuse_overlaps(outs, ins);
+      if (core::same_file(out_dir, data_dir))
         throw std::runtime_error("--out " + out_dir + " is the --data directory: use a separate run directory");
     }
     const io::DatasetReader data(data_dir);
@@ -97,7 +92,7 @@ int main(int argc, char** argv) {
     setup.split = split;
     setup.dataset = data_dir;
     const std::string setup_path = out_dir + "/setup.h5";
-    if (exists(out_dir + "/checkpoint.h5") && exists(setup_path)) {
+    if (core::path_exists(out_dir + "/checkpoint.h5") && core::path_exists(setup_path)) {
       const auto old = pipeline::read_run_setup(setup_path);
       if (pipeline::prior_to_attr(old.realization.prior) != pipeline::prior_to_attr(setup.realization.prior) ||
           old.seed != seed || old.split.test_fraction != split.test_fraction ||
@@ -122,7 +117,7 @@ int main(int argc, char** argv) {
     opt.stop_flag = &g_stop;
     pipeline::Trainer trainer(cfg, train_src, val_rows.empty() ? nullptr : &val_src, opt, out_dir);
     // Written before training so that a checkpoint never exists without its setup.
-    pipeline::make_directories(out_dir);
+    core::make_dirs(out_dir);
     pipeline::write_run_setup(setup_path, setup);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);

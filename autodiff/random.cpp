@@ -1,9 +1,10 @@
-// autodiff/random.cpp — Generator and random tensors (Philox, kernels/rng.hpp).
+// autodiff/random.cpp — Generator and random tensors (Philox, core/philox.hpp).
 #include <stdexcept>
 #include <utility>
 
 #include "autodiff/dispatch.hpp"
 #include "autodiff/tensor.hpp"
+#include "core/philox.hpp"
 #include "kernels/rng.hpp"
 
 namespace lensflow::ad {
@@ -15,9 +16,9 @@ uint64_t Generator::advance(uint64_t n) {
   offset_ += n;
   return old;
 }
-double Generator::uniform() { return kernels::philox_uniform(advance(1), seed_); }
+double Generator::uniform() { return core::philox_uniform(advance(1), seed_); }
 uint64_t Generator::next_u64() {
-  const kernels::Philox4 r = kernels::philox4x32(advance(1), seed_);
+  const core::Philox4 r = core::philox4x32(advance(1), seed_);
   return (uint64_t(r.v[0]) << 32) | r.v[1];
 }
 

@@ -11,6 +11,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/hash.hpp"
+
 namespace lensflow::io {
 
 namespace {
@@ -188,12 +190,7 @@ ShardStatus check_shard(const std::string& path, const DatasetSettings& expected
 }
 
 Split split_of_event(std::int64_t event_index, const SplitOptions& opt) {
-  std::uint64_t z = std::uint64_t(event_index) ^ opt.salt;
-  z += 0x9E3779B97F4A7C15ull;  // splitmix64
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  const double u = double(z >> 11) * (1.0 / 9007199254740992.0);
+  const double u = core::unit_interval_closed_open(core::splitmix64(std::uint64_t(event_index) ^ opt.salt));
   if (u < opt.test_fraction) return Split::test;
   if (u < opt.test_fraction + (1.0 - opt.test_fraction) * opt.validation_fraction) return Split::validation;
   return Split::train;

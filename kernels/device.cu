@@ -14,10 +14,6 @@
 namespace lensflow::kernels {
 namespace cuda {
 
-void throw_cuda(cudaError_t e, const char* what, const char* file, int line) {
-  throw std::runtime_error(std::string("CUDA error '") + cudaGetErrorString(e) + "' in " + what +
-                           " at " + file + ":" + std::to_string(line));
-}
 void throw_cublas(cublasStatus_t s, const char* what, const char* file, int line) {
   throw std::runtime_error(std::string("cuBLAS error ") + std::to_string(int(s)) + " in " + what +
                            " at " + file + ":" + std::to_string(line));

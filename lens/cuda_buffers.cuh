@@ -10,11 +10,9 @@
 #include <stdexcept>
 #include <string>
 
-namespace lensflow::lens::cuda_detail {
+#include "core/cuda_check.hpp"
 
-inline void check(cudaError_t e, const char* who, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string(who) + ": " + what + ": " + cudaGetErrorString(e));
-}
+namespace lensflow::lens::cuda_detail {
 
 inline cudaMemPool_t default_pool() {
   int dev = 0;
@@ -71,7 +69,7 @@ class DeviceArray {
       cudaFree(p_);
       p_ = nullptr;
       cap_ = 0;
-      check(malloc_or_trim(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMalloc");
+      core::cuda_check(malloc_or_trim(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMalloc");
       cap_ = n;
     }
     return p_;
@@ -97,7 +95,7 @@ class PinnedArray {
       cudaFreeHost(p_);
       p_ = nullptr;
       cap_ = 0;
-      check(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMallocHost");
+      core::cuda_check(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMallocHost");
       cap_ = n;
     }
     return p_;

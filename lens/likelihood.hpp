@@ -25,8 +25,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "core/hd.hpp"
 #include "lens/finite_source.hpp"
-#include "lens/hd.hpp"
 #include "lens/priors.hpp"
 #include "lens/trajectory.hpp"
 

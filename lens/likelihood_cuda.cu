@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda_check.hpp"
 #include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
 #include "lens/likelihood.hpp"
@@ -20,7 +21,7 @@ namespace {
 
 constexpr int kReduceThreads = 256;
 
-void cuda_check(cudaError_t e, const char* what) { cuda_detail::check(e, "log_likelihood_device", what); }
+void cuda_check(cudaError_t e, const char* what) { core::cuda_check(e, "log_likelihood_device", what); }
 
 struct DeviceSums {
   double a, b, sum_x, sum_log_m;

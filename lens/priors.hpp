@@ -9,7 +9,7 @@
 // is uniform in every component except log10 tE (truncated normal) and f_s (density ∝ 1/f_s).
 //
 // Reproducibility: draw number `index` depends only on (seed, index) — component k uses the key
-// (seed, index, k, kPriorStream) of lens/counter_rng.hpp — so any shard of any size, on any number
+// (seed, index, k, kPriorStream) of core/counter_rng.hpp — so any shard of any size, on any number
 // of threads or devices, reproduces the same events.
 #pragma once
 #include <cmath>
@@ -18,8 +18,8 @@
 #include <stdexcept>
 #include <string>
 
-#include "lens/counter_rng.hpp"
-#include "lens/hd.hpp"
+#include "core/counter_rng.hpp"
+#include "core/hd.hpp"
 
 namespace lensflow::lens {
 
@@ -91,15 +91,15 @@ LENSFLOW_HD double log_uniform(double lo, double hi, double u) { return lo * exp
 LENSFLOW_HD double sample_log10_tE(const PriorBox& p, double u) {
   double a, b;
   detail::tE_bounds(p, a, b);
-  const double Fa = normal_cdf(a), Fb = normal_cdf(b);
-  double z = normal_quantile(Fa + u * (Fb - Fa));
+  const double Fa = core::normal_cdf(a), Fb = core::normal_cdf(b);
+  double z = core::normal_quantile(Fa + u * (Fb - Fa));
   z = fmin(fmax(z, a), b);  // round-off at the edges
   return p.log10_tE_mean + p.log10_tE_sigma * z;
 }
 
 // Event number `index` of the prior draws keyed by `seed`.
 LENSFLOW_HD PriorDraw sample_event(const PriorBox& p, std::uint64_t seed, std::uint64_t index) {
-  auto u = [&](std::uint64_t k) { return counter_uniform(seed, index, k, kPriorStream); };
+  auto u = [&](std::uint64_t k) { return core::counter_uniform(seed, index, k, kPriorStream); };
   PriorDraw d;
   d.s = log_uniform(p.s_min, p.s_max, u(0));
   d.q = log_uniform(p.q_min, p.q_max, u(1));
@@ -142,7 +142,7 @@ LENSFLOW_HD double log_prior_theta(const PriorBox& p, const double* th) {
   double a, b;
   detail::tE_bounds(p, a, b);
   const double z = (th[5] - p.log10_tE_mean) / p.log10_tE_sigma;
-  const double Z = normal_cdf(b) - normal_cdf(a);
+  const double Z = core::normal_cdf(b) - core::normal_cdf(a);
   return -log(log10(p.s_max / p.s_min)) - log(log10(p.q_max / p.q_min)) - log(p.alpha_max - p.alpha_min) -
          log(p.u0_max - p.u0_min) - log(p.t0_max - p.t0_min) +
          (-0.5 * z * z - 0.91893853320467274178 - log(p.log10_tE_sigma) - log(Z)) -
@@ -170,8 +170,8 @@ LENSFLOW_HD ThetaStandardization theta_standardization(const PriorBox& p) {
   uni(4, p.t0_min, p.t0_max);
   double a, b;
   detail::tE_bounds(p, a, b);
-  const double Z = normal_cdf(b) - normal_cdf(a);
-  const double pa = normal_pdf(a), pb = normal_pdf(b);
+  const double Z = core::normal_cdf(b) - core::normal_cdf(a);
+  const double pa = core::normal_pdf(a), pb = core::normal_pdf(b);
   const double m = (pa - pb) / Z;
   st.mean[5] = p.log10_tE_mean + p.log10_tE_sigma * m;
   st.std[5] = p.log10_tE_sigma * sqrt(1.0 + (a * pa - b * pb) / Z - m * m);

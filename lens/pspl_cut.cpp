@@ -6,7 +6,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "lens/parallel_for.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::lens {
 
@@ -53,7 +53,7 @@ void validate_cut(const char* fn, const EventParams* ev, std::size_t n_events, c
 void pspl_cut_host(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
                    const CutOptions& opt, double* chi2_dof, int n_threads) {
   validate_cut("pspl_cut_host", ev, n_events, t, n_t, A, opt, chi2_dof);
-  parallel_for_chunks(n_events, 1, n_threads, [&](std::size_t b, std::size_t e) {
+  core::parallel_for_chunks(n_events, 1, n_threads, [&](std::size_t b, std::size_t e) {
     for (std::size_t k = b; k < e; ++k) chi2_dof[k] = cut_chi2_dof(opt, ev[k], A + k * n_t, t, long(n_t));
   });
 }

@@ -17,7 +17,7 @@
 #include <cmath>
 #include <cstddef>
 
-#include "lens/hd.hpp"
+#include "core/hd.hpp"
 #include "lens/single_lens.hpp"
 #include "lens/trajectory.hpp"
 

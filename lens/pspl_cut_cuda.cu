@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cuda_check.hpp"
 #include "lens/pspl_cut.hpp"
 
 namespace lensflow::lens {
@@ -78,10 +79,6 @@ __global__ void __launch_bounds__(kBlock) cut_kernel(const EventParams* ev, cons
   if (threadIdx.x == 0) out[e] = r;
 }
 
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw std::runtime_error(std::string("pspl_cut_device: ") + what + ": " + cudaGetErrorString(err));
-}
-
 }  // namespace
 
 void pspl_cut_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
@@ -97,7 +94,7 @@ void pspl_cut_device(const EventParams* ev, std::size_t n_events, const double* 
   }
   cut_kernel<<<static_cast<unsigned>(n_events), kBlock, 0, static_cast<cudaStream_t>(stream)>>>(ev, t, long(n_t), A,
                                                                                                  opt, chi2_dof);
-  check(cudaGetLastError(), "kernel launch");
+  core::cuda_check(cudaGetLastError(), "pspl_cut_device", "kernel launch");
 }
 
 }  // namespace lensflow::lens

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "lens/parallel_for.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::lens {
 
@@ -75,7 +75,7 @@ void realize_batch_host(const RealizationConfig& cfg, const float* mag, const Ev
   }
   const ThetaStandardization st = theta_standardization(cfg.prior);
   const std::size_t W = cfg.n_win;
-  parallel_for_chunks(B, 1, n_threads, [&](std::size_t b0, std::size_t b1) {
+  core::parallel_for_chunks(B, 1, n_threads, [&](std::size_t b0, std::size_t b1) {
     std::vector<float> x(W), sorted(W);
     for (std::size_t b = b0; b < b1; ++b) {
       const RealizationDraw d = realization_draw(cfg, seed, epoch, sample_id[b]);

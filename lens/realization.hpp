@@ -31,8 +31,8 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "lens/counter_rng.hpp"
-#include "lens/hd.hpp"
+#include "core/counter_rng.hpp"
+#include "core/hd.hpp"
 #include "lens/priors.hpp"
 #include "lens/trajectory.hpp"
 
@@ -66,7 +66,7 @@ constexpr std::uint64_t kRealizationSalt = 0x5245414C495A45ull;  // "REALIZE"
 LENSFLOW_HD RealizationDraw realization_draw(const RealizationConfig& cfg, std::uint64_t seed, std::uint64_t epoch,
                                              std::uint64_t sample_id) {
   const std::uint64_t key = seed ^ kRealizationSalt;
-  auto u = [&](std::uint64_t c) { return counter_uniform(key, sample_id, epoch, c); };
+  auto u = [&](std::uint64_t c) { return core::counter_uniform(key, sample_id, epoch, c); };
   RealizationDraw d;
   const long n_start = long(cfg.n_seq - cfg.n_win);  // choices 1 … n_start
   long k = 1 + long(u(0) * double(n_start));
@@ -104,7 +104,7 @@ LENSFLOW_HD float realization_flux(const RealizationConfig& cfg, const float* ma
   const double F = d.snr * d.snr;
   const double g = F * (d.fs * double(mag[src]) + 1.0 - d.fs);
   double x = g;
-  if (cfg.noise) x += sqrt(fmax(g, 0.0)) * counter_normal(seed ^ kRealizationSalt, sample_id, epoch, 16 + std::uint64_t(j));
+  if (cfg.noise) x += sqrt(fmax(g, 0.0)) * core::counter_normal(seed ^ kRealizationSalt, sample_id, epoch, 16 + std::uint64_t(j));
   return float(fmax(x, 1.0));
 }
 

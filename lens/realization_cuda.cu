@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cuda_check.hpp"
 #include "lens/lensflow_lens.hpp"
 #include "lens/realization.hpp"
 
@@ -87,9 +88,7 @@ void realize_batch_device(const RealizationConfig& cfg, const float* mag, const 
   const ThetaStandardization st = theta_standardization(cfg.prior);
   realize_kernel<<<static_cast<unsigned>(B), kThreads, pow2 * sizeof(float), static_cast<cudaStream_t>(stream)>>>(
       cfg, st, mag, ev, sample_id, rows, seed, epoch, pow2, x_out, theta_std_out, theta_out, flux_out);
-  const cudaError_t err = cudaGetLastError();
-  if (err != cudaSuccess)
-    throw std::runtime_error(std::string("realize_batch_device: kernel launch: ") + cudaGetErrorString(err));
+  core::cuda_check(cudaGetLastError(), "realize_batch_device", "kernel launch");
 }
 
 }  // namespace lensflow::lens

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda_check.hpp"
 #include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
 #include "lens/simulator.hpp"
@@ -16,7 +17,7 @@ namespace lensflow::lens {
 
 namespace {
 
-void check(cudaError_t err, const char* what) { cuda_detail::check(err, "simulate_events (CUDA)", what); }
+void check(cudaError_t err, const char* what) { core::cuda_check(err, "simulate_events (CUDA)", what); }
 
 __global__ void draw_kernel(PriorBox prior, std::uint64_t seed, std::uint64_t first, std::size_t n, double t0_sim,
                             EventParams* ev) {

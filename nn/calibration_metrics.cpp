@@ -6,7 +6,7 @@
 #include <numeric>
 #include <stdexcept>
 
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::nn {
 
@@ -178,7 +178,7 @@ std::vector<std::vector<EventMarginal>> CalibrationMetrics::add(const float* sam
   std::vector<std::vector<EventMarginal>> out(n_events, std::vector<EventMarginal>(D));
   // covered[event][param][level], filled in parallel, reduced below in event order.
   std::vector<std::uint8_t> covered(n_events * D * levels_.size(), 0);
-  kernels::parallel_for(static_cast<int64_t>(n_events), 4, [&](int64_t b, int64_t e) {
+  core::parallel_for(static_cast<int64_t>(n_events), 4, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
       for (std::size_t d = 0; d < D; ++d) {
         const float* x = samples + (static_cast<std::size_t>(i) * n_samples) * D + d;

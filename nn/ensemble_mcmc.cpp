@@ -7,44 +7,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/xoshiro.hpp"
 #include "nn/mcmc_diagnostics.hpp"
 
 namespace lensflow::nn {
 namespace {
-
-// xoshiro256** seeded through SplitMix64: a fully specified stream, identical on every platform.
-class Rng {
- public:
-  explicit Rng(std::uint64_t seed) {
-    for (auto& v : s_) {
-      seed += 0x9E3779B97F4A7C15ULL;
-      std::uint64_t z = seed;
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-      v = z ^ (z >> 31);
-    }
-  }
-  std::uint64_t next() {
-    const std::uint64_t r = rotl(s_[1] * 5, 7) * 9, t = s_[1] << 17;
-    s_[2] ^= s_[0];
-    s_[3] ^= s_[1];
-    s_[1] ^= s_[2];
-    s_[0] ^= s_[3];
-    s_[2] ^= t;
-    s_[3] = rotl(s_[3], 45);
-    return r;
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-  std::size_t index(std::size_t n) { return static_cast<std::size_t>(uniform() * static_cast<double>(n)); }
-  double normal() {  // Box–Muller, one value per call
-    const double u1 = 1.0 - uniform(), u2 = uniform();
-    return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2);
-  }
-
- private:
-  static std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-  std::uint64_t s_[4];
-};
 
 void check_logp(const double* lp, std::size_t n, const char* where) {
   for (std::size_t i = 0; i < n; ++i)
@@ -103,7 +70,7 @@ EnsembleResult run_ensemble_mcmc(const BatchLogDensity& log_density, const doubl
   res.chain.reserve(std::min<std::size_t>(opt.max_steps, 20000) * W * dim);
   res.log_prob.reserve(std::min<std::size_t>(opt.max_steps, 20000) * W);
   std::vector<std::size_t> accepted(W, 0);
-  Rng rng(opt.seed);
+  core::Xoshiro256 rng(opt.seed);
   const std::size_t H = W / 2;
   const double a = opt.stretch_a;
   std::vector<double> prop(H * dim), prop_lp(H), z(H);
@@ -221,7 +188,7 @@ WalkerSeeds seed_walkers(const double* candidates, const double* candidate_logp,
       if (sd > 0.0) scale[d] = jitter * sd;
     }
   }
-  Rng rng(seed);
+  core::Xoshiro256 rng(seed);
   const std::size_t n_base = out.n_distinct;
   std::size_t next_base = 0;
   for (int round = 0; round < 64 && out.source_index.size() < n_walkers; ++round) {

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/hash.hpp"
+
 namespace lensflow::nn {
 namespace {
 
@@ -194,12 +196,8 @@ std::vector<std::size_t> resample_indices(const double* w, std::size_t n, std::s
       last_positive = i;
     }
   if (!(total > 0.0)) throw std::invalid_argument("resample_indices: no positive weight");
-  // One uniform offset from a SplitMix64 step of the seed: u0 in [0, 1/n_out).
-  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  const double u0 = static_cast<double>(z >> 11) * 0x1.0p-53;
+  // One uniform offset from a splitmix64 step of the seed: u0 in [0, 1/n_out).
+  const double u0 = core::unit_interval_closed_open(core::splitmix64(seed));
   std::vector<std::size_t> out(n_out);
   double cum = 0.0;
   std::size_t i = 0;

@@ -9,16 +9,14 @@
 #include <stdexcept>
 
 #include "autodiff/ops.hpp"
+#include "core/hash.hpp"
 
 namespace lensflow::pipeline {
 namespace {
 
-// Generator seed of redraw round r (SplitMix64 finalizer of seed and round).
+// Generator seed of redraw round r: splitmix64 stream `round` of the seed offset by a constant.
 uint64_t round_seed(uint64_t seed, int round) {
-  uint64_t k = seed + 0x9E3779B97F4A7C15ull * uint64_t(round + 1) + 0xD1B54A32D192ED03ull;
-  k = (k ^ (k >> 30)) * 0xBF58476D1CE4E5B9ull;
-  k = (k ^ (k >> 27)) * 0x94D049BB133111EBull;
-  return k ^ (k >> 31);
+  return core::splitmix64(seed + core::kGoldenGamma * uint64_t(round) + 0xD1B54A32D192ED03ull);
 }
 
 void check_model_input(const nn::PosteriorModel& model, const ThetaTransform& tf) {

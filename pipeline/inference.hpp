@@ -66,7 +66,7 @@ std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, in
 std::vector<nn::MarginalSpec> theta_marginals(const lens::PriorBox& p);
 
 // Writes the per-event, per-parameter summary CSV to `out`: event,parameter,median,p16,p84,n_modes,
-// mode1..mode5 (empty when fewer), acceptance. The caller makes the file atomic (io::TextOutput).
+// mode1..mode5 (empty when fewer), acceptance. The caller makes the file atomic (core::TextOutput).
 void write_summary_csv(std::ostream& out, const PosteriorSamples& s, const std::vector<nn::MarginalSpec>& specs,
                        const std::vector<std::vector<nn::EventMarginal>>& summaries);
 

@@ -16,8 +16,8 @@
 
 #include "autodiff/ops.hpp"
 #include "bench/bench_util.hpp"
+#include "core/thread_pool.hpp"
 #include "kernels/device.hpp"
-#include "kernels/thread_pool.hpp"
 #include "nn/featurizer.hpp"
 
 using namespace lensflow;
@@ -94,7 +94,7 @@ std::vector<Row> torch_reference(const Options& o) {
                           (o.device == Device::CUDA ? "cuda" : "cpu") + " --batch " +
                           std::to_string(o.batch) + " --flow-batch " +
                           std::to_string(o.flow_batch) + " --threads " +
-                          std::to_string(kernels::num_threads()) + " --min-seconds " +
+                          std::to_string(core::num_threads()) + " --min-seconds " +
                           std::to_string(o.min_seconds) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return rows;
@@ -147,10 +147,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no CUDA device\n");
     return 1;
   }
-  kernels::set_num_threads(o.threads);
+  core::set_num_threads(o.threads);
   const int64_t B = o.batch, N = o.flow_batch;
   std::printf("device %s, threads %d, featurizer batch %lld, flow batch %lld\n\n",
-              o.device == Device::CUDA ? "CUDA" : "CPU", kernels::num_threads(), (long long)B,
+              o.device == Device::CUDA ? "CUDA" : "CPU", core::num_threads(), (long long)B,
               (long long)N);
   std::printf("| %-22s | %-34s | %10s | %12s |\n", "op", "shape", "fwd ms", "fwd+bwd ms");
   std::printf("|%s|%s|%s|%s|\n", std::string(24, '-').c_str(), std::string(36, '-').c_str(),

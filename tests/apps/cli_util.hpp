@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/fs.hpp"
 #include "io/dataset.hpp"
 #include "lens/priors.hpp"
 #include "pipeline/trainer.hpp"
@@ -107,7 +108,7 @@ inline std::vector<std::string> temp_files_in(const std::string& dir) {
 }
 
 // The temporary-file name a killed writer of `file_name` (process `pid`, this host) would have left:
-// "<file_name>.tmp-<host>-<pid>-<16 hex>" (io/atomic_file.hpp; the host keeps [A-Za-z0-9._]).
+// "<file_name>.tmp-<host>-<pid>-<16 hex>" (core/atomic_file.hpp; the host keeps [A-Za-z0-9._]).
 inline std::string stale_temp_name(const std::string& file_name, long pid) {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
@@ -184,7 +185,7 @@ inline void write_tiny_dataset(const std::string& dir, int n, uint64_t seed) {
     d.all_chi2_dof.push_back(2.0);
     d.event_index.push_back(i);
   }
-  pipeline::make_directories(dir);
+  core::make_dirs(dir);
   io::write_shard(dir + "/" + io::shard_file_name(0, 1), s, d);
 }
 

@@ -6,28 +6,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <functional>
 #include <thread>
 #include <vector>
 
+#include "tests/ks.hpp"
+
 using namespace lensflow::lens;
+using lensflow::test::ks_crit;
+using lensflow::test::ks_stat;
 
 namespace {
 
 constexpr int kN = 20000;
-// Kolmogorov–Smirnov statistic of the sample against the CDF F.
-double ks_stat(std::vector<double> x, const std::function<double(double)>& F) {
-  std::sort(x.begin(), x.end());
-  double d = 0.0;
-  const double n = double(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) {
-    const double f = F(x[i]);
-    d = std::max({d, std::fabs(f - i / n), std::fabs((i + 1) / n - f)});
-  }
-  return d;
-}
-// Critical value at significance 1e-3.
-double ks_crit(std::size_t n) { return 1.95 / std::sqrt(double(n)); }
 
 std::vector<std::vector<double>> draw_theta(const PriorBox& p, std::uint64_t seed, int n) {
   std::vector<std::vector<double>> cols(kThetaDim, std::vector<double>(n));
@@ -40,27 +30,6 @@ std::vector<std::vector<double>> draw_theta(const PriorBox& p, std::uint64_t see
 }
 
 }  // namespace
-
-TEST(CounterRng, NormalQuantileInvertsCdf) {
-  // Upper tail only to 5: beyond, p = Φ(x) itself rounds to 1 within ~1e-16 and x is not recoverable.
-  for (double x = -8.0; x <= 5.0; x += 0.01) {
-    const double p = 0.5 * std::erfc(-x / std::sqrt(2.0));
-    EXPECT_NEAR(normal_quantile(p), x, 1e-9 * std::max(1.0, std::fabs(x))) << x;
-  }
-}
-
-TEST(CounterRng, UniformIsOpenAndUncorrelatedAcrossKeys) {
-  std::vector<double> u(kN);
-  double sum_xy = 0.0;
-  for (int i = 0; i < kN; ++i) {
-    u[i] = counter_uniform(7, i, 0, 0);
-    ASSERT_GT(u[i], 0.0);
-    ASSERT_LT(u[i], 1.0);
-    sum_xy += (u[i] - 0.5) * (counter_uniform(7, i, 1, 0) - 0.5);
-  }
-  EXPECT_LT(ks_stat(u, [](double x) { return x; }), ks_crit(kN));
-  EXPECT_LT(std::fabs(sum_xy / kN / (1.0 / 12.0)), 5.0 / std::sqrt(double(kN)));  // correlation ~ 0
-}
 
 TEST(Priors, EachComponentFollowsItsDistribution) {
   const PriorBox p;
@@ -120,7 +89,7 @@ TEST(Priors, LogDensityIsNormalizedOverTheBox) {
   const int n = 200000;
   for (int i = 0; i < n; ++i) {
     double th[kThetaDim];
-    for (int k = 0; k < kThetaDim; ++k) th[k] = lo[k] + counter_uniform(3, i, k, 77) * (hi[k] - lo[k]);
+    for (int k = 0; k < kThetaDim; ++k) th[k] = lo[k] + lensflow::core::counter_uniform(3, i, k, 77) * (hi[k] - lo[k]);
     ASSERT_TRUE(in_support(p, th));
     sum += std::exp(log_prior_theta(p, th));
   }

@@ -10,7 +10,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 #include "nn/checkpoint.hpp"
 #include "pipeline/trainer.hpp"
 #include "synthetic_source.hpp"
@@ -104,10 +104,10 @@ TEST_F(TrainedTiny, SamplesDoNotDependOnBatching) {
   EXPECT_EQ(all.log_q, one.log_q);
   for (size_t i = 0; i < last.theta.size(); ++i) ASSERT_EQ(last.theta[i], all.theta[2 * 50 * 2 + i]) << i;
   // And whatever the thread count.
-  const int threads = kernels::num_threads();
-  kernels::set_num_threads(threads == 1 ? 3 : 1);
+  const int threads = core::num_threads();
+  core::set_num_threads(threads == 1 ? 3 : 1);
   const auto other_threads = sample_posterior(model(), x.data(), 3, identity(), {}, o);
-  kernels::set_num_threads(threads);
+  core::set_num_threads(threads);
   EXPECT_EQ(other_threads.theta, all.theta);
   EXPECT_EQ(other_threads.log_q, all.log_q);
   // Another seed: other samples.

@@ -12,8 +12,8 @@
 #include <fstream>
 #include <numeric>
 
+#include "core/thread_pool.hpp"
 #include "kernels/device.hpp"
-#include "kernels/thread_pool.hpp"
 #include "nn/checkpoint.hpp"
 #include "synthetic_source.hpp"
 #include "tests/gpu_required.hpp"
@@ -122,12 +122,12 @@ TEST(Trainer, ResumingReproducesTheUninterruptedTrajectoryExactly) {
 TEST(Trainer, TrajectoryIsTheSameForAnyThreadCount) {
   SyntheticSource train(96, L, 3), val(32, L, 4);
   const std::string a = fresh_dir("threads1"), b = fresh_dir("threads3");
-  const int threads = kernels::num_threads();
-  kernels::set_num_threads(1);
+  const int threads = core::num_threads();
+  core::set_num_threads(1);
   const TrainOutcome one = Trainer(tiny(), train, &val, small_options(2), a).run();
-  kernels::set_num_threads(3);
+  core::set_num_threads(3);
   const TrainOutcome three = Trainer(tiny(), train, &val, small_options(2), b).run();
-  kernels::set_num_threads(threads);
+  core::set_num_threads(threads);
   ASSERT_EQ(one.step_losses.size(), three.step_losses.size());
   for (size_t i = 0; i < one.step_losses.size(); ++i) EXPECT_EQ(one.step_losses[i], three.step_losses[i]) << i;
   EXPECT_EQ(one.history.back().val_nll, three.history.back().val_nll);

@@ -7,9 +7,9 @@
 
 #include <cmath>
 
-#include "../apps/cli_util.hpp"
 #include "io/h5file.hpp"
 #include "kernels/device.hpp"
+#include "tests/apps/cli_util.hpp"
 #include "tests/gpu_required.hpp"
 
 using namespace lensflow;

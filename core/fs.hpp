@@ -1,4 +1,5 @@
-// io/same_file.hpp — refusing an output that would overwrite one of the run's inputs.
+// core/fs.hpp — file-system helpers of the programs: creating output directories, and refusing an
+// output that would overwrite one of the run's inputs.
 //
 // Two paths name the same file when they are equal after resolving symbolic links, "." and ".."
 // (std::filesystem::weakly_canonical), or when both exist and are the same inode (hard links,
@@ -7,7 +8,15 @@
 #include <string>
 #include <vector>
 
-namespace lensflow::io {
+namespace lensflow::core {
+
+// mkdir -p: creates `dir` and its missing parents (mode 0777 less the umask). Throws
+// std::runtime_error naming the directory that cannot be created, or `dir` when it is not a
+// writable directory afterwards; std::invalid_argument for an empty name.
+void make_dirs(const std::string& dir);
+
+// True when something (file, directory, link target) exists at `path`.
+bool path_exists(const std::string& path);
 
 bool same_file(const std::string& a, const std::string& b);
 
@@ -20,4 +29,4 @@ struct NamedPath {
 // another output). Empty paths are ignored.
 void refuse_overlaps(const std::vector<NamedPath>& outputs, const std::vector<NamedPath>& inputs);
 
-}  // namespace lensflow::io
+}  // namespace lensflow::core

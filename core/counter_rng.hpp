@@ -1,39 +1,32 @@
-// lens/counter_rng.hpp — counter-based random numbers for the simulator and the realization (host
+// core/counter_rng.hpp — counter-based random numbers for the simulator and the realization (host
 // and device).
 //
 // Every random number is a pure function of a key (seed, a, b, c): no generator state, so draw
 // number i of a shard is the same whatever the number of threads, shards or devices, and the CPU
 // and the GPU produce the same numbers (to the last ulp of the libm functions used). The hash is
-// four rounds of the splitmix64 finalizer (Steele, Lea & Flood 2014), one per key word, which is
-// plenty for Monte Carlo work (not for cryptography). lens/ depends on nothing else of lensflow,
-// hence this small copy of the idea instead of kernels/rng.hpp's Philox.
+// four rounds of the splitmix64 finalizer (core/hash.hpp), one per key word, which is plenty for
+// Monte Carlo work (not for cryptography). The network's tensors draw from Philox instead
+// (core/philox.hpp): its stream is what trained models and their tests were made with.
 #pragma once
 #include <cmath>
 #include <cstdint>
 
-#include "lens/hd.hpp"
+#include "core/hash.hpp"
+#include "core/hd.hpp"
 
-namespace lensflow::lens {
-
-// splitmix64 finalizer: a bijection of 64-bit words with full avalanche.
-LENSFLOW_HD std::uint64_t mix64(std::uint64_t z) {
-  z += 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
+namespace lensflow::core {
 
 // 64 random bits for the key (seed, a, b, c).
 LENSFLOW_HD std::uint64_t counter_hash(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
-  std::uint64_t x = mix64(seed ^ 0x6A09E667F3BCC909ull);
-  x = mix64(x ^ a);
-  x = mix64(x ^ (b * 0xD1B54A32D192ED03ull));
-  return mix64(x ^ (c * 0xABC98388FB8FAC03ull + 0x8CB92BA72F3D8DD7ull));
+  std::uint64_t x = splitmix64(seed ^ 0x6A09E667F3BCC909ull);
+  x = splitmix64(x ^ a);
+  x = splitmix64(x ^ (b * 0xD1B54A32D192ED03ull));
+  return splitmix64(x ^ (c * 0xABC98388FB8FAC03ull + 0x8CB92BA72F3D8DD7ull));
 }
 
 // Uniform double in the open interval (0, 1) (53 random bits, never 0 or 1).
 LENSFLOW_HD double counter_uniform(std::uint64_t seed, std::uint64_t a, std::uint64_t b, std::uint64_t c) {
-  return (double(counter_hash(seed, a, b, c) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+  return unit_interval_open(counter_hash(seed, a, b, c));
 }
 
 // Standard normal by Box–Muller from two uniforms keyed (seed, a, b, 2c) and (seed, a, b, 2c+1).
@@ -79,4 +72,4 @@ LENSFLOW_HD double normal_quantile(double p) {
   return x - u / (1.0 + 0.5 * x * u);
 }
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::core

@@ -1,4 +1,4 @@
-// lens/hd.hpp — marks functions that compile for both host and device.
+// core/hd.hpp — marks functions that compile for both host and device.
 // The physics is written once as LENSFLOW_HD functions; the CPU backend loops over them on threads
 // and the CUDA backend launches them in kernels.
 //

@@ -1,13 +1,38 @@
-// io/same_file.cpp — see same_file.hpp.
-#include "io/same_file.hpp"
+// core/fs.cpp — see fs.hpp.
+#include "core/fs.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 #include <system_error>
 
-namespace lensflow::io {
+namespace lensflow::core {
 
 namespace fs = std::filesystem;
+
+void make_dirs(const std::string& dir) {
+  if (dir.empty()) throw std::invalid_argument("empty directory name");
+  std::string cur;
+  for (std::size_t i = 0; i <= dir.size(); ++i) {
+    if (i == dir.size() || dir[i] == '/') {
+      if (!cur.empty() && ::mkdir(cur.c_str(), 0777) != 0 && errno != EEXIST)
+        throw std::runtime_error("cannot create directory " + cur + ": " + std::strerror(errno));
+    }
+    if (i < dir.size()) cur += dir[i];
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) throw std::runtime_error(dir + " is not a directory");
+  if (::access(dir.c_str(), W_OK) != 0) throw std::runtime_error("output directory " + dir + " is not writable");
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0;
+}
 
 bool same_file(const std::string& a, const std::string& b) {
   if (a.empty() || b.empty()) return false;
@@ -35,4 +60,4 @@ void refuse_overlaps(const std::vector<NamedPath>& outputs, const std::vector<Na
   }
 }
 
-}  // namespace lensflow::io
+}  // namespace lensflow::core

@@ -1,5 +1,5 @@
-// io/atomic_file.cpp — see atomic_file.hpp.
-#include "io/atomic_file.hpp"
+// core/atomic_file.cpp — see atomic_file.hpp.
+#include "core/atomic_file.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <random>
 
-namespace lensflow::io {
+namespace lensflow::core {
 namespace {
 
 namespace fs = std::filesystem;
@@ -208,4 +208,4 @@ void write_text_file(const std::string& target, const std::function<void(std::os
   out.commit();
 }
 
-}  // namespace lensflow::io
+}  // namespace lensflow::core

@@ -1,4 +1,4 @@
-// io/atomic_file.hpp — how every lensflow program replaces a file: write a temporary file next to
+// core/atomic_file.hpp — how every lensflow program replaces a file: write a temporary file next to
 // the target under a name unique to the process, then rename it onto the target, so the target is
 // either the old file or the complete new one, never a mixture and never half written.
 //
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace lensflow::io {
+namespace lensflow::core {
 
 struct OutputError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -80,4 +80,4 @@ void write_text_file(const std::string& target, const std::function<void(std::os
 // any time; errors are ignored (it is housekeeping).
 void remove_stale_temps(const std::string& target);
 
-}  // namespace lensflow::io
+}  // namespace lensflow::core
