@@ -123,9 +123,9 @@ int main(int argc, char** argv) {
     if (!r.has("theta_true"))
       throw std::runtime_error(post_path + ": no truths (/theta_true); evaluate needs `lensflow-infer --test-set`");
     const io::Dims sd = r.shape("samples");
-    if (sd.size() != 3 || sd[2] != uint64_t(lens::kThetaDim))
+    if (sd.size() != 3 || sd[2] != uint64_t(sim::kThetaDim))
       throw std::runtime_error(post_path + ": /samples must be [events, samples, 8]");
-    const int64_t E = int64_t(sd[0]), S = int64_t(sd[1]), D = lens::kThetaDim;
+    const int64_t E = int64_t(sd[0]), S = int64_t(sd[1]), D = sim::kThetaDim;
     if (E == 0) throw std::runtime_error(post_path + ": no events");
     if (S == 0) throw std::runtime_error(post_path + ": no samples per event");
     r.require_stored("samples");
@@ -140,7 +140,7 @@ int main(int argc, char** argv) {
                                  " events");
     }
     const auto truth = r.read_f64("theta_true");
-    const lens::PriorBox prior = pipeline::prior_from_attr(r.attr_f64s("/", "prior"));
+    const sim::PriorBox prior = pipeline::prior_from_attr(r.attr_f64s("/", "prior"));
     const auto specs = pipeline::theta_marginals(prior);
     const std::vector<int64_t> n_valid = r.has("n_valid") ? r.read_i64("n_valid") : std::vector<int64_t>();
 
@@ -226,7 +226,7 @@ int main(int argc, char** argv) {
       for (double v : lq) nll -= v;
       nll = nll / double(E) - lss;
     }
-    for (int64_t e = 0; e < E; ++e) prior_nll -= lens::log_prior_theta(prior, truth.data() + e * D);
+    for (int64_t e = 0; e < E; ++e) prior_nll -= sim::log_prior_theta(prior, truth.data() + e * D);
     prior_nll = prior_nll / double(E) - lss;
 
     core::make_dirs(out_dir);

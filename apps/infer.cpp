@@ -129,14 +129,14 @@ int main(int argc, char** argv) {
     model.to(dev);
     nn::load_checkpoint(model_path, model);
     const auto& rc = setup.realization;
-    const int64_t L = int64_t(rc.n_win), D = lens::kThetaDim;
+    const int64_t L = int64_t(rc.n_win), D = sim::kThetaDim;
     if (cfg.featurizer.length != L || cfg.flow.dim != D || cfg.featurizer.in_channels != 1)
       throw std::runtime_error(model_path + ": the model does not take " + std::to_string(L) +
                                "-point light curves to 8 parameters");
     const auto tf = pipeline::ThetaTransform::from_prior(rc.prior);
     const auto specs = pipeline::theta_marginals(rc.prior);
-    const lens::PriorBox prior = rc.prior;
-    const pipeline::SupportFn support = [prior](const double* th) { return lens::in_support(prior, th); };
+    const sim::PriorBox prior = rc.prior;
+    const pipeline::SupportFn support = [prior](const double* th) { return sim::in_support(prior, th); };
 
     // The events: either realized test-set rows or read light curves.
     std::unique_ptr<io::DatasetReader> data;
@@ -207,7 +207,7 @@ int main(int argc, char** argv) {
       } else {
         for (int64_t i = 0; i < m; ++i) {
           for (int64_t j = 0; j < L; ++j) flux[i * L + j] = float(observed.flux[(b0 + i) * L + j]);
-          lens::preprocess_lightcurve(flux.data() + i * L, size_t(L), x.data() + i * L);
+          sim::preprocess_lightcurve(flux.data() + i * L, size_t(L), x.data() + i * L);
           t_start.push_back(observed.t_start[b0 + i]);
           n_missing.push_back(observed.n_missing[b0 + i]);
         }
@@ -256,7 +256,7 @@ int main(int argc, char** argv) {
             tt.push_back(time[j]);
             ff.push_back(f);
           }
-          const lens::LightCurveView view{tt.data(), ff.data(), tt.size()};
+          const sim::LightCurveView view{tt.data(), ff.data(), tt.size()};
           const auto first = s.theta.begin() + i * n_samples * D;
           const std::vector<double> theta(first, first + n_samples * D);
           pipeline::PosteriorSummary ps;
@@ -313,7 +313,7 @@ int main(int argc, char** argv) {
       w.write("n_missing", n_missing.data(), {uE});
     }
     std::string names;
-    for (int64_t d = 0; d < D; ++d) names += std::string(d ? "," : "") + lens::kThetaNames[d];
+    for (int64_t d = 0; d < D; ++d) names += std::string(d ? "," : "") + sim::kThetaNames[d];
     w.attr("/", "format", std::string("lensflow-posterior"));
     w.attr("/", "theta_names", names);
     w.attr("/", "prior", pipeline::prior_to_attr(rc.prior));

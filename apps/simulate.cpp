@@ -26,13 +26,14 @@
 #include "core/thread_pool.hpp"
 #include "io/dataset.hpp"
 #include "lens/batch_validate.hpp"
-#include "lens/priors.hpp"
-#include "lens/simulator.hpp"
 #include "pipeline/progress.hpp"
+#include "sim/priors.hpp"
+#include "sim/simulator.hpp"
 
 namespace {
 
 namespace lens = lensflow::lens;
+namespace sim = lensflow::sim;
 namespace io = lensflow::io;
 
 constexpr const char* kLensflowVersion = "0.1.0";  // follows project(lensflow VERSION ...) in CMakeLists.txt
@@ -53,9 +54,9 @@ void parse_range(const std::string& opt, const std::string& text, double& lo, do
   }
 }
 
-io::DatasetSettings settings_of(const lens::SimulationConfig& c, std::uint64_t n_events, std::uint64_t per_shard,
+io::DatasetSettings settings_of(const sim::SimulationConfig& c, std::uint64_t n_events, std::uint64_t per_shard,
                                 std::uint64_t num_shards) {
-  const lens::PriorBox& p = c.prior;
+  const sim::PriorBox& p = c.prior;
   io::DatasetSettings s;
   s.prior = {p.s_min,  p.s_max,  p.q_min,         p.q_max,          p.alpha_min, p.alpha_max,
              p.u0_min, p.u0_max, p.t0_min,        p.t0_max,         p.tE_min,    p.tE_max,
@@ -64,7 +65,7 @@ io::DatasetSettings settings_of(const lens::SimulationConfig& c, std::uint64_t n
   s.n_events = n_events;
   s.events_per_shard = per_shard;
   s.num_shards = num_shards;
-  s.cut_mode = lens::cut_mode_name(c.cut.mode);
+  s.cut_mode = sim::cut_mode_name(c.cut.mode);
   s.cut_snr_base = c.cut.snr_base;
   s.cut_threshold = c.cut.threshold;
   s.cut_window_lo = c.cut.window_lo;
@@ -79,7 +80,7 @@ io::DatasetSettings settings_of(const lens::SimulationConfig& c, std::uint64_t n
   return s;
 }
 
-io::ShardData shard_data(const lens::SimulationBatch& b, std::uint64_t shard) {
+io::ShardData shard_data(const sim::SimulationBatch& b, std::uint64_t shard) {
   io::ShardData d;
   d.shard = shard;
   d.first_index = b.first_index;
@@ -145,8 +146,8 @@ int main(int argc, char** argv) {
 
   try {
     lensflow::core::set_num_threads(threads);
-    lens::SimulationConfig cfg;
-    lens::PriorBox& p = cfg.prior;
+    sim::SimulationConfig cfg;
+    sim::PriorBox& p = cfg.prior;
     parse_range("--s-range", r_s, p.s_min, p.s_max);
     parse_range("--q-range", r_q, p.q_min, p.q_max);
     parse_range("--alpha-range", r_alpha, p.alpha_min, p.alpha_max);
@@ -163,8 +164,8 @@ int main(int argc, char** argv) {
     cfg.finite_source = !point_source;
     if (!(tol > 0.0 && std::isfinite(tol))) throw std::invalid_argument("--tol must be > 0");
     cfg.fs.tol_rel = tol;
-    cfg.cut.mode = lens::parse_cut_mode(cut.c_str());
-    lens::validate_simulation_config(cfg);
+    cfg.cut.mode = sim::parse_cut_mode(cut.c_str());
+    sim::validate_simulation_config(cfg);
     // The lens library refuses values outside its supported domain: say so before any work.
     auto in_domain = [](const char* opt, double lo, double hi, double min, double max) {
       if (lo < min || hi > max) {
@@ -195,7 +196,7 @@ int main(int argc, char** argv) {
       throw std::invalid_argument("--shard " + std::to_string(shard) + " out of range: there are " +
                                   std::to_string(num_shards) + " shards (0 … " + std::to_string(num_shards - 1) + ")");
     if (shard < -1) throw std::invalid_argument("--shard must be >= 0");
-    const lens::SimDevice dev = device == "cuda" ? lens::SimDevice::cuda : lens::SimDevice::cpu;
+    const sim::SimDevice dev = device == "cuda" ? sim::SimDevice::cuda : sim::SimDevice::cpu;
 
     lensflow::core::make_dirs(out);
     const io::DatasetSettings settings = settings_of(cfg, n_events, per_shard, num_shards);
@@ -244,8 +245,8 @@ int main(int argc, char** argv) {
     for (std::uint64_t i : todo) {
       const std::uint64_t first = i * per_shard, n = shard_size(i);
       const std::uint64_t base = run_drawn;
-      const lens::SimulationBatch b =
-          lens::simulate_events(cfg, first, n, dev, threads, [&](std::size_t d) { bar.update(base + d); }, device_batch);
+      const sim::SimulationBatch b =
+          sim::simulate_events(cfg, first, n, dev, threads, [&](std::size_t d) { bar.update(base + d); }, device_batch);
       io::write_shard(out + "/" + io::shard_file_name(i, num_shards), settings, shard_data(b, i));
       run_drawn += n;
       run_accepted += b.n_accepted();

@@ -4,7 +4,7 @@
 //                  [--lr 1e-3] [--clip 5] [--device cpu|cuda] [--threads T] [--seed S]
 //                  [--val-fraction f] [--test-fraction f] [--max-minutes M] [--quiet]
 //
-// Light curves are realized on the fly (lens/realization.hpp) on a background thread. Every epoch
+// Light curves are realized on the fly (sim/realization.hpp) on a background thread. Every epoch
 // writes RUN_DIR/checkpoint.h5 and RUN_DIR/log.csv; rerunning the same command after an
 // interruption (Ctrl-C, --max-minutes, a crash) continues from the last checkpoint and reproduces
 // the uninterrupted run. RUN_DIR/setup.h5 records the prior and realization for lensflow-infer.

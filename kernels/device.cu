@@ -79,7 +79,7 @@ void* device_alloc(size_t bytes) {
     if (e == cudaErrorMemoryAllocation) {
       cudaGetLastError();
       // Everything queued may still use cached blocks, here and in the stream-ordered pool that
-      // the lens executors keep (lens/cuda_buffers.cuh): wait, then hand both back to the driver.
+      // the lens executors keep (core/cuda_buffers.cuh): wait, then hand both back to the driver.
       LF_CUDA_CHECK(cudaDeviceSynchronize());
       p.release_cache();
       int dev = 0;

@@ -12,11 +12,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cuda_buffers.cuh"
 #include "core/cuda_check.hpp"
 #include "lens/batch_validate.hpp"
 #include "lens/binary_lens.hpp"
 #include "lens/caustic_outline.hpp"
-#include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
 
@@ -236,7 +236,7 @@ struct FiniteLaunch {
   int blocks() const { return static_cast<int>((n_ws + threads_per_block - 1) / threads_per_block); }
   // As many worker threads as items, at most 16384 and at most a quarter of the free memory.
   static std::size_t worker_count(const char* fn, std::size_t n_items) {
-    cuda_detail::retain_stream_ordered_pool();  // repeated launches reuse the workspaces' memory
+    core::retain_stream_ordered_pool();  // repeated launches reuse the workspaces' memory
     std::size_t free_b = 0, total_b = 0;
     core::cuda_check(cudaMemGetInfo(&free_b, &total_b), fn, "cudaMemGetInfo");
     std::size_t cap = free_b / 4 / sizeof(FiniteSourceWorkspace);

@@ -18,16 +18,16 @@
 #include <vector>
 
 #include "autodiff/tensor.hpp"
-#include "lens/priors.hpp"
 #include "nn/calibration_metrics.hpp"
 #include "nn/posterior_model.hpp"
+#include "sim/priors.hpp"
 
 namespace lensflow::pipeline {
 
 // Standardization: physical θ_d = mean[d] + std[d]·z_d.
 struct ThetaTransform {
   std::vector<double> mean, std;
-  static ThetaTransform from_prior(const lens::PriorBox& p);
+  static ThetaTransform from_prior(const sim::PriorBox& p);
   double log_std_sum() const;  // Σ log std: log q_std − log q_phys
 };
 
@@ -63,7 +63,7 @@ std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, in
                              const double* theta, const ThetaTransform& tf, int64_t batch_obs = 64);
 
 // The 8 marginals of SPEC §4 in θ space: prior range (histogram range) and prior density.
-std::vector<nn::MarginalSpec> theta_marginals(const lens::PriorBox& p);
+std::vector<nn::MarginalSpec> theta_marginals(const sim::PriorBox& p);
 
 // Writes the per-event, per-parameter summary CSV to `out`: event,parameter,median,p16,p84,n_modes,
 // mode1..mode5 (empty when fewer), acceptance. The caller makes the file atomic (core::TextOutput).

@@ -41,7 +41,7 @@ constexpr double kObservedCadence = 0.01;  // days
 enum class NanPolicy {
   error,        // refuse the file (default): the network never saw gaps
   interpolate,  // keep missing points as NaN and count them; the preprocessing
-                // (lens::preprocess_lightcurve) then fills them by linear interpolation of the
+                // (sim::preprocess_lightcurve) then fills them by linear interpolation of the
                 // log flux between the nearest valid neighbours (constant beyond the ends)
 };
 

@@ -9,7 +9,7 @@
 namespace lensflow::pipeline {
 namespace {
 
-constexpr std::size_t D = lens::kThetaDim;
+constexpr std::size_t D = sim::kThetaDim;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -18,12 +18,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Owned copy of a light curve (callbacks outlive the caller's view).
 struct OwnedCurve {
   std::vector<double> t, x;
-  lens::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
+  sim::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
 };
 
 }  // namespace
 
-TargetTerms evaluate_target(const lens::LightCurveView& obs, const double* theta, std::size_t n,
+TargetTerms evaluate_target(const sim::LightCurveView& obs, const double* theta, std::size_t n,
                             const RefineOptions& opt) {
   TargetTerms out;
   out.log_likelihood.assign(n, -INFINITY);
@@ -31,18 +31,18 @@ TargetTerms evaluate_target(const lens::LightCurveView& obs, const double* theta
   out.fbase.assign(n, NAN);
   std::vector<std::size_t> inside;
   for (std::size_t i = 0; i < n; ++i) {
-    out.log_prior[i] = lens::log_prior_theta(opt.prior, theta + i * D);
+    out.log_prior[i] = sim::log_prior_theta(opt.prior, theta + i * D);
     if (out.log_prior[i] > -INFINITY) inside.push_back(i);
   }
   if (inside.empty()) return out;
   std::vector<double> th(inside.size() * D), ll(inside.size()), fb(inside.size());
   for (std::size_t k = 0; k < inside.size(); ++k)
     std::copy(theta + inside[k] * D, theta + (inside[k] + 1) * D, th.begin() + k * D);
-  const lens::LikelihoodExtras extras{fb.data(), nullptr};
+  const sim::LikelihoodExtras extras{fb.data(), nullptr};
   if (opt.use_device)
-    lens::log_likelihood_device(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
+    sim::log_likelihood_device(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
   else
-    lens::log_likelihood_host(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
+    sim::log_likelihood_host(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
   for (std::size_t k = 0; k < inside.size(); ++k) {
     out.log_likelihood[inside[k]] = ll[k];
     out.fbase[inside[k]] = fb[k];
@@ -50,8 +50,8 @@ TargetTerms evaluate_target(const lens::LightCurveView& obs, const double* theta
   return out;
 }
 
-nn::BatchLogDensity make_log_posterior(const lens::LightCurveView& obs, const RefineOptions& opt) {
-  lens::usable_points(obs);  // validate now, not at the first call
+nn::BatchLogDensity make_log_posterior(const sim::LightCurveView& obs, const RefineOptions& opt) {
+  sim::usable_points(obs);  // validate now, not at the first call
   auto curve = std::make_shared<OwnedCurve>();
   curve->t.assign(obs.t, obs.t + obs.n);
   curve->x.assign(obs.flux, obs.flux + obs.n);
@@ -79,10 +79,10 @@ PosteriorSummary summarize_posterior(const double* theta, const double* w, std::
   return s;
 }
 
-RefineIsResult refine_is(const lens::LightCurveView& obs, const double* theta, const double* log_q,
+RefineIsResult refine_is(const sim::LightCurveView& obs, const double* theta, const double* log_q,
                          std::size_t n, const RefineOptions& opt, const nn::ProposalSampler& topup) {
   const auto t0 = std::chrono::steady_clock::now();
-  lens::usable_points(obs);
+  sim::usable_points(obs);
   RefineIsResult r;
   nn::BatchLogDensity target = [&](const double* th, std::size_t m, double* logp) {
     const TargetTerms terms = evaluate_target(obs, th, m, opt);
@@ -101,7 +101,7 @@ RefineIsResult refine_is(const lens::LightCurveView& obs, const double* theta, c
   return r;
 }
 
-RefineMcmcResult refine_mcmc(const lens::LightCurveView& obs, const double* theta, std::size_t n,
+RefineMcmcResult refine_mcmc(const sim::LightCurveView& obs, const double* theta, std::size_t n,
                              const RefineOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   if (n == 0 || theta == nullptr) throw std::invalid_argument("refine_mcmc: no surrogate samples");
@@ -140,7 +140,7 @@ RefineMcmcResult refine_mcmc(const lens::LightCurveView& obs, const double* thet
   return r;
 }
 
-std::vector<RefineIsResult> refine_is_many(const lens::LightCurveView* obs, std::size_t n_obs,
+std::vector<RefineIsResult> refine_is_many(const sim::LightCurveView* obs, std::size_t n_obs,
                                            const double* theta, const double* log_q, std::size_t n_samples,
                                            const RefineOptions& opt, const ObservationSampler& topup) {
   std::vector<RefineIsResult> out;
@@ -154,7 +154,7 @@ std::vector<RefineIsResult> refine_is_many(const lens::LightCurveView* obs, std:
   return out;
 }
 
-std::vector<RefineMcmcResult> refine_mcmc_many(const lens::LightCurveView* obs, std::size_t n_obs,
+std::vector<RefineMcmcResult> refine_mcmc_many(const sim::LightCurveView* obs, std::size_t n_obs,
                                                const double* theta, std::size_t n_samples,
                                                const RefineOptions& opt) {
   std::vector<RefineMcmcResult> out;

@@ -1,5 +1,5 @@
 // pipeline/training_data.hpp — the simulated training set as the trainer sees it: stored
-// magnification sequences (io/dataset.hpp) realized on the fly (lens/realization.hpp: random
+// magnification sequences (io/dataset.hpp) realized on the fly (sim/realization.hpp: random
 // window, f_s, S/N, noise, time reversal, preprocessing), and the run setup that inference needs
 // to undo the standardization.
 //
@@ -16,22 +16,22 @@
 #include <vector>
 
 #include "io/dataset.hpp"
-#include "lens/priors.hpp"
-#include "lens/realization.hpp"
 #include "pipeline/batch_loader.hpp"
+#include "sim/priors.hpp"
+#include "sim/realization.hpp"
 
 namespace lensflow::pipeline {
 
 // The PriorBox of a dataset's settings (its 18-value "prior" attribute).
-lens::PriorBox prior_from_settings(const io::DatasetSettings& s);
-std::vector<double> prior_to_attr(const lens::PriorBox& p);
-lens::PriorBox prior_from_attr(const std::vector<double>& v);  // throws on a wrong count
+sim::PriorBox prior_from_settings(const io::DatasetSettings& s);
+std::vector<double> prior_to_attr(const sim::PriorBox& p);
+sim::PriorBox prior_from_attr(const std::vector<double>& v);  // throws on a wrong count
 
 // The realization matching a dataset (its prior, sequence length and cadence; window of n_win).
-lens::RealizationConfig realization_for(const io::DatasetReader& data, std::size_t n_win = 7200);
+sim::RealizationConfig realization_for(const io::DatasetReader& data, std::size_t n_win = 7200);
 
 struct RunSetup {
-  lens::RealizationConfig realization;
+  sim::RealizationConfig realization;
   uint64_t seed = 0;
   io::SplitOptions split;
   std::string dataset;
@@ -46,20 +46,20 @@ std::string run_setup_path_for(const std::string& checkpoint_path);
 class RealizedDataset : public SampleSource {
  public:
   RealizedDataset(const io::DatasetReader& data, std::vector<std::size_t> rows,
-                  lens::RealizationConfig cfg, uint64_t seed, int threads = 0);
+                  sim::RealizationConfig cfg, uint64_t seed, int threads = 0);
   int64_t size() const override { return int64_t(rows_.size()); }
   int64_t length() const override { return int64_t(cfg_.n_win); }
   int64_t channels() const override { return 1; }
-  int64_t dim() const override { return lens::kThetaDim; }
+  int64_t dim() const override { return sim::kThetaDim; }
   void realize(const int64_t* pos, int64_t n, uint64_t epoch, float* x, float* theta) const override;
   // The same plus the physical θ (n × 8, double) and raw photon counts (n × n_win; nullable).
   void realize_full(const int64_t* pos, int64_t n, uint64_t epoch, float* x, float* theta_std,
                     double* theta, float* flux) const;
   std::size_t row(int64_t pos) const { return rows_.at(pos); }
-  const lens::RealizationConfig& config() const { return cfg_; }
+  const sim::RealizationConfig& config() const { return cfg_; }
   // On the GPU: the rows' sequences, events and ids are uploaded once (when they take at most
   // half the free device memory and n_win fits the device realization), then every batch is
-  // realized in place by lens::realize_batch_device.
+  // realized in place by sim::realize_batch_device.
   bool prepare_device() const override;
   void realize_on_device(const int64_t* pos_dev, int64_t n, uint64_t epoch, float* x_dev,
                          float* theta_dev) const override;
@@ -68,7 +68,7 @@ class RealizedDataset : public SampleSource {
   struct DeviceRows;  // training_data.cpp
   const io::DatasetReader& data_;
   std::vector<std::size_t> rows_;
-  lens::RealizationConfig cfg_;
+  sim::RealizationConfig cfg_;
   uint64_t seed_;
   int threads_;
   mutable std::shared_ptr<const DeviceRows> device_;  // set by prepare_device()

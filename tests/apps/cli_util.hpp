@@ -20,9 +20,9 @@
 
 #include "core/fs.hpp"
 #include "io/dataset.hpp"
-#include "lens/priors.hpp"
 #include "pipeline/trainer.hpp"
 #include "pipeline/training_data.hpp"
+#include "sim/priors.hpp"
 
 namespace lensflow::testing {
 
@@ -164,7 +164,7 @@ inline std::string poison_first_dataset(const std::string& path, const std::stri
 // A one-shard dataset of n events (prior draws of `seed`, Paczyński magnifications on the
 // 14,400-point grid with t0 = 72 d) in dir/shard_00000_of_00001.h5.
 inline void write_tiny_dataset(const std::string& dir, int n, uint64_t seed) {
-  const lens::PriorBox prior;
+  const sim::PriorBox prior;
   io::DatasetSettings s;
   s.prior = pipeline::prior_to_attr(prior);
   s.seed = seed;
@@ -175,7 +175,7 @@ inline void write_tiny_dataset(const std::string& dir, int n, uint64_t seed) {
   io::ShardData d;
   d.n_drawn = uint64_t(n);
   for (int i = 0; i < n; ++i) {
-    const lens::PriorDraw e = lens::sample_event(prior, seed, uint64_t(i));
+    const sim::PriorDraw e = sim::sample_event(prior, seed, uint64_t(i));
     d.theta_raw.insert(d.theta_raw.end(), {e.s, e.q, e.alpha_deg, e.u0, 72.0, e.tE, e.rho});
     for (uint64_t j = 0; j < s.n_t; ++j) {
       const double tau = (double(j) * s.dt - 72.0) / e.tE, u = std::sqrt(tau * tau + e.u0 * e.u0);

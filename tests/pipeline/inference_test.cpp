@@ -161,7 +161,7 @@ TEST_F(TrainedTiny, LogQMatchesTheModelDensityOfEachSample) {
 }
 
 TEST(ThetaMarginals, PriorDensitiesIntegrateToOne) {
-  const auto specs = theta_marginals(lens::PriorBox{});
+  const auto specs = theta_marginals(sim::PriorBox{});
   ASSERT_EQ(specs.size(), 8u);
   for (const auto& s : specs) {
     double sum = 0.0;

@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "io/h5file.hpp"
-#include "lens/realization.hpp"
+#include "sim/realization.hpp"
 
 using namespace lensflow::pipeline;
 
@@ -117,7 +117,7 @@ TEST(ObservedCsv, RowsColumnHeaderAndNanTreatment) {
   EXPECT_EQ(s.n_missing.at(0), 3);
   EXPECT_TRUE(std::isnan(s.flux[10]));
   std::vector<float> x(s.flux.begin(), s.flux.end()), y(L);
-  lensflow::lens::preprocess_lightcurve(x.data(), L, y.data());
+  lensflow::sim::preprocess_lightcurve(x.data(), L, y.data());
   for (int64_t j = 0; j < L; ++j) ASSERT_TRUE(std::isfinite(y[j])) << j;
   EXPECT_FLOAT_EQ(y[0], y[1]);  // leading gap: held at the first valid value
 

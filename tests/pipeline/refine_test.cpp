@@ -25,12 +25,12 @@ const std::size_t kFree[4] = {3, 4, 5, 7};  // u0, t0, log10 tE, f_s
 
 struct Obs {
   std::vector<double> t, x;
-  lens::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
+  sim::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
 };
 
 Obs simulate(double F0, std::size_t n, std::uint64_t seed) {
   Obs o;
-  const lens::EventParams ev = lens::event_from_theta(kTruth);
+  const lens::EventParams ev = sim::event_from_theta(kTruth);
   o.t.resize(n);
   for (std::size_t i = 0; i < n; ++i) o.t[i] = 72.0 * i / n;
   std::vector<double> A(n);
@@ -270,7 +270,7 @@ TEST(Refine, ManyObservationsMatchOneByOne) {
   std::vector<double> th2 = th, lq2 = lq;
   th2.insert(th2.end(), th.begin(), th.end());
   lq2.insert(lq2.end(), lq.begin(), lq.end());
-  const lens::LightCurveView views[2] = {f.obs.view(), other.view()};
+  const sim::LightCurveView views[2] = {f.obs.view(), other.view()};
   const auto many = refine_is_many(views, 2, th2.data(), lq2.data(), 200, f.opt);
   ASSERT_EQ(many.size(), 2u);
   const auto a = refine_is(f.obs.view(), th.data(), lq.data(), 200, f.opt);
@@ -291,7 +291,7 @@ TEST(Refine, McmcKeepsBothCloseAndWideModes) {
   const double sig[D] = {0.0035, 0.015, 0.26, 0.0003, 0.006, 0.0008, 0.05, 0.0003};
   Obs o;
   const std::size_t n = 300;
-  const lens::EventParams ev = lens::event_from_theta(truth);
+  const lens::EventParams ev = sim::event_from_theta(truth);
   for (std::size_t i = 0; i < n; ++i) o.t.push_back(23.0 + 6.0 * i / n);
   std::vector<double> A(n);
   lens::lightcurves_host(&ev, 1, o.t.data(), n, false, {}, A.data(), nullptr, 1);
@@ -317,7 +317,7 @@ TEST(Refine, McmcKeepsBothCloseAndWideModes) {
   for (std::size_t w = 0; w < 16; ++w) wide_walkers += r.chain[((r.n_steps - 1) * 16 + w) * D] > 0.0;
   for (std::size_t k = 0; k < r.log_prob.size(); ++k) {
     const int m = r.chain[k * D] > 0.0;
-    best[m] = std::max(best[m], r.log_prob[k] - lens::log_prior_theta(opt.prior, &r.chain[k * D]));
+    best[m] = std::max(best[m], r.log_prob[k] - sim::log_prior_theta(opt.prior, &r.chain[k * D]));
   }
   std::cout << "close/wide: " << wide_walkers << "/16 walkers wide at the end; best log L close " << best[0]
             << ", wide " << best[1] << "; " << r.message << "\n";

@@ -30,7 +30,7 @@ TEST(RealizedDataset, SamplesDependOnlyOnPositionAndEpoch) {
   for (int j = 0; j < 7200; ++j) ASSERT_EQ(x1[j], x2[7200 + j]) << j;
   for (int d = 0; d < 8; ++d) EXPECT_EQ(t1[d], t2[8 + d]);
   // Standardized θ = (θ − mean)/std with the prior's analytic moments; s and q are the event's.
-  const auto st = lens::theta_standardization(lens::PriorBox{});
+  const auto st = sim::theta_standardization(sim::PriorBox{});
   for (int d = 0; d < 8; ++d) EXPECT_NEAR(t1[d], (phys[d] - st.mean[d]) / st.std[d], 1e-5) << d;
   EXPECT_NEAR(phys[0], std::log10(data.theta_raw(1)[0]), 1e-12);
   EXPECT_NEAR(phys[1], std::log10(data.theta_raw(1)[1]), 1e-12);

@@ -1,4 +1,4 @@
-// lens/likelihood_cuda.cu — device likelihood: lightcurves_device per θ chunk, then one block per θ
+// sim/likelihood_cuda.cu — device likelihood: lens::lightcurves_device per θ chunk, then one block per θ
 // reduces the flux sums (Σx²/m, Σm, Σx, Σlog m, m > 0); the host finishes with the same closed
 // form as the CPU path (log_likelihood_from_sums), so both backends share the F_base algebra.
 // Device and pinned buffers persist between calls (no cudaMalloc per call in MCMC).
@@ -11,12 +11,12 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda_buffers.cuh"
 #include "core/cuda_check.hpp"
-#include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
-#include "lens/likelihood.hpp"
+#include "sim/likelihood.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 namespace {
 
 constexpr int kReduceThreads = 256;
@@ -73,12 +73,12 @@ __global__ void flux_sums_kernel(const double* __restrict__ A, const double* __r
 // next one, on any stream, finds no queued work using them).
 struct Context {
   std::mutex m;
-  cuda_detail::DeviceArray<double> t, x, A, fs;
-  cuda_detail::DeviceArray<EventParams> ev;
-  cuda_detail::DeviceArray<DeviceSums> sums;
-  cuda_detail::PinnedArray<EventParams> h_ev;
-  cuda_detail::PinnedArray<double> h_fs;
-  cuda_detail::PinnedArray<DeviceSums> h_sums;
+  core::DeviceArray<double> t, x, A, fs;
+  core::DeviceArray<lens::EventParams> ev;
+  core::DeviceArray<DeviceSums> sums;
+  core::PinnedArray<lens::EventParams> h_ev;
+  core::PinnedArray<double> h_fs;
+  core::PinnedArray<DeviceSums> h_sums;
   std::vector<double> t_host, x_host;  // what t and x hold (uploaded again only when it changes)
 };
 
@@ -93,7 +93,7 @@ void log_likelihood_device(const LightCurveView& obs, const double* theta, std::
                            const LikelihoodOptions& opt, double* logl, const LikelihoodExtras& extras,
                            void* stream_ptr) {
   constexpr const char* fn = "log_likelihood_device";
-  if (!cuda_device_available()) throw std::runtime_error("log_likelihood_device: no CUDA device present");
+  if (!lens::cuda_device_available()) throw std::runtime_error("log_likelihood_device: no CUDA device present");
   if (opt.max_chunk_points == 0) throw std::invalid_argument("likelihood: max_chunk_points must be positive");
   if (n_theta == 0) return;
   if (theta == nullptr || logl == nullptr) throw std::invalid_argument("likelihood: null theta or output array");
@@ -103,7 +103,7 @@ void log_likelihood_device(const LightCurveView& obs, const double* theta, std::
   const std::size_t n_t = u.t.size();
   const std::size_t chunk = std::max<std::size_t>(1, std::min(n_theta, opt.max_chunk_points / n_t));
 
-  cuda_detail::retain_stream_ordered_pool();
+  core::retain_stream_ordered_pool();
   Context& c = context();
   std::lock_guard<std::mutex> lock(c.m);
   try {
@@ -117,9 +117,9 @@ void log_likelihood_device(const LightCurveView& obs, const double* theta, std::
     }
     double* d_A = c.A.reserve(chunk * n_t, fn);
     double* d_fs = c.fs.reserve(chunk, fn);
-    EventParams* d_ev = c.ev.reserve(chunk, fn);
+    lens::EventParams* d_ev = c.ev.reserve(chunk, fn);
     DeviceSums* d_sums = c.sums.reserve(chunk, fn);
-    EventParams* ev = c.h_ev.reserve(chunk, fn);
+    lens::EventParams* ev = c.h_ev.reserve(chunk, fn);
     double* fs = c.h_fs.reserve(chunk, fn);
     DeviceSums* sums = c.h_sums.reserve(chunk, fn);
     for (std::size_t first = 0; first < n_theta; first += chunk) {
@@ -128,9 +128,9 @@ void log_likelihood_device(const LightCurveView& obs, const double* theta, std::
         ev[k] = event_from_theta(theta + (first + k) * kThetaDim);
         fs[k] = theta[(first + k) * kThetaDim + 7];
       }
-      cuda_check(cudaMemcpyAsync(d_ev, ev, m * sizeof(EventParams), cudaMemcpyHostToDevice, stream), "copy events");
+      cuda_check(cudaMemcpyAsync(d_ev, ev, m * sizeof(lens::EventParams), cudaMemcpyHostToDevice, stream), "copy events");
       cuda_check(cudaMemcpyAsync(d_fs, fs, m * sizeof(double), cudaMemcpyHostToDevice, stream), "copy f_s");
-      lightcurves_device(d_ev, m, c.t.get(), n_t, opt.finite_source, opt.fs, d_A, nullptr, stream);
+      lens::lightcurves_device(d_ev, m, c.t.get(), n_t, opt.finite_source, opt.fs, d_A, nullptr, stream);
       flux_sums_kernel<<<static_cast<unsigned>(m), kReduceThreads, 0, stream>>>(d_A, c.x.get(), d_fs, n_t, d_sums);
       cuda_check(cudaGetLastError(), "flux_sums_kernel launch");
       cuda_check(cudaMemcpyAsync(sums, d_sums, m * sizeof(DeviceSums), cudaMemcpyDeviceToHost, stream), "copy sums");
@@ -155,4 +155,4 @@ void log_likelihood_device(const LightCurveView& obs, const double* theta, std::
   }
 }
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

@@ -1,6 +1,6 @@
 // Priors: distributions (KS and moments against analytic CDFs written here independently),
 // normalization of the θ-space density, support, reproducibility by (seed, index).
-#include "lens/priors.hpp"
+#include "sim/priors.hpp"
 
 #include <gtest/gtest.h>
 
@@ -11,7 +11,7 @@
 
 #include "tests/ks.hpp"
 
-using namespace lensflow::lens;
+using namespace lensflow::sim;
 using lensflow::test::ks_crit;
 using lensflow::test::ks_stat;
 

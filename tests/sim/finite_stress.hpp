@@ -1,8 +1,8 @@
-// tests/lens/finite_stress.hpp — the differential stress check of finite-source light curves,
-// shared by tests/lens/finite_stress_test.cpp (a few events) and bench/lens/finite_stress_bench.cpp
+// tests/sim/finite_stress.hpp — the differential stress check of finite-source light curves,
+// shared by tests/sim/finite_stress_test.cpp (a few events) and bench/sim/finite_stress_bench.cpp
 // (10^4 events and more).
 //
-// Each event is drawn from the training priors (lens/simulator.hpp, t0 = 72 d) on the simulator's
+// Each event is drawn from the training priors (sim/simulator.hpp, t0 = 72 d) on the simulator's
 // 14,400-epoch grid. Two independent paths compute every epoch:
 //   walked — lightcurves_host: blocks of epochs in order, warm-started roots, caustic distance bounded
 //            from the lens's caustic outline;
@@ -24,7 +24,7 @@
 
 #include "lens/caustic_outline.hpp"
 #include "lens/lensflow_lens.hpp"
-#include "lens/simulator.hpp"
+#include "sim/simulator.hpp"
 #include "tests/lens/brute_force_disk.hpp"
 
 namespace lensflow::lens::test {
@@ -81,8 +81,8 @@ inline Settled settle(const EventParams& ev, std::uint64_t event, long epoch, do
 // near-caustic epoch.
 template <class Progress>
 StressReport run_finite_stress(const StressOptions& o, const Progress& progress) {
-  SimulationConfig cfg;  // the simulator's grid: t_i = i·dt, t0 = t0_sim
-  const std::vector<double> t = simulation_times(cfg);
+  sim::SimulationConfig cfg;  // the simulator's grid: t_i = i·dt, t0 = t0_sim
+  const std::vector<double> t = sim::simulation_times(cfg);
   const std::size_t n_t = t.size();
   const std::size_t chunk = 32;
   StressReport rep;
@@ -95,7 +95,8 @@ StressReport run_finite_stress(const StressOptions& o, const Progress& progress)
   auto outline = std::make_unique<CausticOutline>();
   for (std::size_t done = 0; done < o.n_events;) {
     const std::size_t m = std::min(chunk, o.n_events - done);
-    for (std::size_t k = 0; k < m; ++k) ev[k] = simulated_event(cfg.prior, o.seed, o.first_event + done + k, cfg.t0_sim);
+    for (std::size_t k = 0; k < m; ++k)
+      ev[k] = sim::simulated_event(cfg.prior, o.seed, o.first_event + done + k, cfg.t0_sim);
     auto t0 = std::chrono::steady_clock::now();
     lightcurves_host(ev.data(), m, t.data(), n_t, true, o.fs, Aw.data(), Ew.data(), o.threads);
     rep.walked_seconds += seconds_since(t0);
@@ -146,7 +147,7 @@ StressReport run_finite_stress(const StressOptions& o, const Progress& progress)
   }
   // The near-caustic sample: recompute both paths for the chosen epochs (cheap) and settle each.
   for (const auto& [id, i] : near) {
-    const EventParams e = simulated_event(cfg.prior, o.seed, id, cfg.t0_sim);
+    const EventParams e = sim::simulated_event(cfg.prior, o.seed, id, cfg.t0_sim);
     std::vector<double> a(n_t), err(n_t);
     lightcurves_host(&e, 1, t.data(), n_t, true, o.fs, a.data(), err.data(), o.threads);
     const cplx z = source_position(make_trajectory(e), t[i]);

@@ -1,4 +1,4 @@
-// lens/pspl_cut.hpp — the 1L1S (Paczyński, PSPL) cut of the training set (SPEC §4, host and device).
+// sim/pspl_cut.hpp — the 1L1S (Paczyński, PSPL) cut of the training set (SPEC §4, host and device).
 //
 // A binary-lens magnification sequence A(t) is compared with a point-source point-lens model P(t)
 // observed at baseline S/N = snr_base with f_s = 1: flux F = snr_base²·A, variance = the 2L1S flux,
@@ -21,7 +21,7 @@
 #include "lens/single_lens.hpp"
 #include "lens/trajectory.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 enum class CutMode { paper = 0, fit = 1 };
 
@@ -52,7 +52,7 @@ LENSFLOW_HD bool in_window(double t, double lo, double hi) { return t >= lo - 1e
 
 // The sums over the points of a light curve that the cut needs are taken through a policy, so
 // that the host and the device run the same fit: SerialSums (the CPU, one thread per event) adds
-// the terms in index order; the device cut (lens/pspl_cut_cuda.cu) runs one block per event with a
+// the terms in index order; the device cut (sim/pspl_cut_cuda.cu) runs one block per event with a
 // block-wide policy of the same interface, every thread of the block getting the same totals.
 //   sums.total<K>(n, f, out): out[k] = Σ_{i<n} of the terms that f(i, acc) adds to acc[k];
 //   sums.argmax(a, n): the lowest index of the largest a[i].
@@ -78,7 +78,7 @@ LENSFLOW_HD double pspl_chi2(const Sums& sums, const double* A, const double* t,
   double s[2];  // Σ (A - P)² / A, number of points
   sums.total(n_t, [&](long i, double* acc) {
     if (!detail::in_window(t[i], lo, hi)) return;
-    const double d = A[i] - single_point_mag(detail::pspl_u(t[i], t0, u0, tE));
+    const double d = A[i] - lens::single_point_mag(detail::pspl_u(t[i], t0, u0, tE));
     acc[0] += d * d / A[i];
     acc[1] += 1.0;
   }, s);
@@ -100,7 +100,7 @@ LENSFLOW_HD PsplFit fit_pspl_from(const Sums& sums, const double* A, const doubl
     const double te = exp(q[2]);
     double c[1];
     sums.total(n_t, [&](long i, double* acc) {
-      const double d = A[i] - single_point_mag(detail::pspl_u(t[i], q[0], q[1], te));
+      const double d = A[i] - lens::single_point_mag(detail::pspl_u(t[i], q[0], q[1], te));
       acc[0] += d * d / A[i];
     }, c);
     return F * c[0];
@@ -194,7 +194,7 @@ LENSFLOW_HD PsplFit fit_pspl(const double* A, const double* t, long n_t, double 
 
 // χ²/dof of one event's magnification sequence A (n_t points at times t) under the cut options.
 template <class Sums>
-LENSFLOW_HD double cut_chi2_dof(const Sums& sums, const CutOptions& opt, const EventParams& ev, const double* A,
+LENSFLOW_HD double cut_chi2_dof(const Sums& sums, const CutOptions& opt, const lens::EventParams& ev, const double* A,
                                 const double* t, long n_t) {
   if (opt.mode == CutMode::paper) {
     long m = 0;
@@ -205,7 +205,7 @@ LENSFLOW_HD double cut_chi2_dof(const Sums& sums, const CutOptions& opt, const E
   const PsplFit f = fit_pspl(sums, A, t, n_t, ev.t0, ev.u0, ev.tE, opt.snr_base, opt.max_iter);
   return n_t > 3 ? f.chi2 / double(n_t - 3) : HUGE_VAL;
 }
-LENSFLOW_HD double cut_chi2_dof(const CutOptions& opt, const EventParams& ev, const double* A, const double* t,
+LENSFLOW_HD double cut_chi2_dof(const CutOptions& opt, const lens::EventParams& ev, const double* A, const double* t,
                                 long n_t) {
   return cut_chi2_dof(SerialSums{}, opt, ev, A, t, n_t);
 }
@@ -213,18 +213,18 @@ LENSFLOW_HD double cut_chi2_dof(const CutOptions& opt, const EventParams& ev, co
 // Batched cut: chi2_dof[e] for the rows A[e * n_t ...] (row-major n_events × n_t), CPU threads
 // (0 = all cores). Throws std::invalid_argument on bad sizes, non-finite or non-positive A, or a
 // paper window with fewer than 4 points.
-void pspl_cut_host(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
+void pspl_cut_host(const lens::EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
                    const CutOptions& opt, double* chi2_dof, int n_threads = 0);
 
 // Device twin (device pointers; stream is a cudaStream_t, nullptr = default): one block per event
 // running cut_chi2_dof with block-wide sums (same fit as the host, sums in another order). A is
-// not validated on the device (it comes from lightcurves_device, which validates its inputs).
+// not validated on the device (it comes from lens::lightcurves_device, which validates its inputs).
 // Throws std::runtime_error without CUDA.
-void pspl_cut_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
+void pspl_cut_device(const lens::EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
                      const double* A, const CutOptions& opt, double* chi2_dof, void* stream = nullptr);
 
 // Parses "paper" / "fit" (std::invalid_argument otherwise) and back.
 CutMode parse_cut_mode(const char* name);
 const char* cut_mode_name(CutMode m);
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

@@ -1,4 +1,4 @@
-// lens/cuda_buffers.cuh — internal to the lens CUDA executors (not installed): device and pinned
+// core/cuda_buffers.cuh — for the CUDA executors of lens/ and sim/ (not installed): device and pinned
 // host arrays that grow on demand and can be kept across calls, and the setting of the device's
 // stream-ordered memory pool.
 #pragma once
@@ -12,7 +12,7 @@
 
 #include "core/cuda_check.hpp"
 
-namespace lensflow::lens::cuda_detail {
+namespace lensflow::core {
 
 inline cudaMemPool_t default_pool() {
   int dev = 0;
@@ -69,7 +69,7 @@ class DeviceArray {
       cudaFree(p_);
       p_ = nullptr;
       cap_ = 0;
-      core::cuda_check(malloc_or_trim(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMalloc");
+      cuda_check(malloc_or_trim(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMalloc");
       cap_ = n;
     }
     return p_;
@@ -95,7 +95,7 @@ class PinnedArray {
       cudaFreeHost(p_);
       p_ = nullptr;
       cap_ = 0;
-      core::cuda_check(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMallocHost");
+      cuda_check(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMallocHost");
       cap_ = n;
     }
     return p_;
@@ -107,4 +107,4 @@ class PinnedArray {
   std::size_t cap_ = 0;
 };
 
-}  // namespace lensflow::lens::cuda_detail
+}  // namespace lensflow::core

@@ -1,4 +1,4 @@
-// lens/pspl_cut_cuda.cu — CUDA executor of the 1L1S cut (the physics is in lens/pspl_cut.hpp).
+// sim/pspl_cut_cuda.cu — CUDA executor of the 1L1S cut (the physics is in sim/pspl_cut.hpp).
 // One block per event in both modes: the block's threads stride over the epochs and every sum of
 // the cut (the window χ², the Levenberg–Marquardt normal equations, the trial χ², the peak of A) is
 // a block reduction whose total every thread receives, so all threads follow the same fit and
@@ -9,9 +9,9 @@
 #include <string>
 
 #include "core/cuda_check.hpp"
-#include "lens/pspl_cut.hpp"
+#include "sim/pspl_cut.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 namespace {
 
@@ -19,7 +19,7 @@ constexpr int kBlock = 256;
 constexpr int kWarps = kBlock / 32;
 constexpr int kMaxSums = 9;  // the most sums taken at once (the normal equations)
 
-// The block-wide sums policy of lens/pspl_cut.hpp: per-thread partial sums over a strided range,
+// The block-wide sums policy of sim/pspl_cut.hpp: per-thread partial sums over a strided range,
 // warp shuffles, then every thread adds the warps' partials in warp order from shared memory.
 // Every thread of the block must call it (the calls are in uniform control flow: the fit's
 // decisions depend only on totals that all threads share).
@@ -70,7 +70,7 @@ struct BlockSums {
   }
 };
 
-__global__ void __launch_bounds__(kBlock) cut_kernel(const EventParams* ev, const double* t, long n_t,
+__global__ void __launch_bounds__(kBlock) cut_kernel(const lens::EventParams* ev, const double* t, long n_t,
                                                      const double* A, CutOptions opt, double* out) {
   __shared__ double partial[kMaxSums * kWarps];
   __shared__ long where[kWarps];
@@ -81,7 +81,7 @@ __global__ void __launch_bounds__(kBlock) cut_kernel(const EventParams* ev, cons
 
 }  // namespace
 
-void pspl_cut_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
+void pspl_cut_device(const lens::EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
                      const CutOptions& opt, double* chi2_dof, void* stream) {
   if (n_events == 0) return;
   if (!ev || !t || !A || !chi2_dof) throw std::invalid_argument("pspl_cut_device: null pointer with n_events > 0");
@@ -97,4 +97,4 @@ void pspl_cut_device(const EventParams* ev, std::size_t n_events, const double* 
   core::cuda_check(cudaGetLastError(), "pspl_cut_device", "kernel launch");
 }
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

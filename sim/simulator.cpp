@@ -1,5 +1,5 @@
-// lens/simulator.cpp — CPU executor of the training-set simulator and the config checks.
-#include "lens/simulator.hpp"
+// sim/simulator.cpp — CPU executor of the training-set simulator and the config checks.
+#include "sim/simulator.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "lens/lensflow_lens.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 void validate_simulation_config(const SimulationConfig& cfg) {
   validate_prior(cfg.prior);
@@ -36,7 +36,7 @@ std::vector<double> simulation_times(const SimulationConfig& cfg) {
 
 namespace {
 
-void keep_accepted(const SimulationConfig& cfg, const EventParams* ev, const double* chi2, const double* A,
+void keep_accepted(const SimulationConfig& cfg, const lens::EventParams* ev, const double* chi2, const double* A,
                    std::uint64_t first, std::size_t n, SimulationBatch& out) {
   for (std::size_t k = 0; k < n; ++k) {
     out.all_chi2_dof.push_back(chi2[k]);
@@ -63,16 +63,16 @@ SimulationBatch simulate_events(const SimulationConfig& cfg, std::uint64_t first
     detail::simulate_events_cuda(cfg, first_index, n, std::max<std::size_t>(device_batch, 1), progress, out);
     return out;
   }
-  const int threads = n_threads > 0 ? n_threads : default_thread_count();
+  const int threads = n_threads > 0 ? n_threads : lens::default_thread_count();
   const std::vector<double> t = simulation_times(cfg);
   // Chunks of a few events per thread: bounded memory (chunk × n_t doubles), regular progress.
   const std::size_t chunk = std::size_t(std::max(4, 2 * threads));
-  std::vector<EventParams> ev(chunk);
+  std::vector<lens::EventParams> ev(chunk);
   std::vector<double> A(chunk * cfg.n_t), chi2(chunk);
   for (std::size_t done = 0; done < n;) {
     const std::size_t m = std::min(chunk, n - done);
     for (std::size_t k = 0; k < m; ++k) ev[k] = simulated_event(cfg.prior, cfg.seed, first_index + done + k, cfg.t0_sim);
-    lightcurves_host(ev.data(), m, t.data(), cfg.n_t, cfg.finite_source, cfg.fs, A.data(), nullptr, threads);
+    lens::lightcurves_host(ev.data(), m, t.data(), cfg.n_t, cfg.finite_source, cfg.fs, A.data(), nullptr, threads);
     pspl_cut_host(ev.data(), m, t.data(), cfg.n_t, A.data(), cfg.cut, chi2.data(), threads);
     keep_accepted(cfg, ev.data(), chi2.data(), A.data(), first_index + done, m, out);
     done += m;
@@ -88,4 +88,4 @@ void detail::simulate_events_cuda(const SimulationConfig&, std::uint64_t, std::s
 }
 #endif
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

@@ -1,4 +1,4 @@
-// lens/realization_cuda.cu — CUDA executor of the realization: one block per sample; threads
+// sim/realization_cuda.cu — CUDA executor of the realization: one block per sample; threads
 // compute the observed fluxes (same LENSFLOW_HD code as the CPU), a bitonic sort in shared memory
 // finds the median, then every point is preprocessed.
 #include <cuda_runtime.h>
@@ -8,16 +8,16 @@
 
 #include "core/cuda_check.hpp"
 #include "lens/lensflow_lens.hpp"
-#include "lens/realization.hpp"
+#include "sim/realization.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 namespace {
 
 constexpr int kThreads = 512;
 constexpr std::size_t kMaxWin = kDeviceMaxWindow;  // shared-memory sort capacity (32 KiB of floats)
 
-__global__ void realize_kernel(RealizationConfig cfg, ThetaStandardization st, const float* mag, const EventParams* ev,
+__global__ void realize_kernel(RealizationConfig cfg, ThetaStandardization st, const float* mag, const lens::EventParams* ev,
                                const std::uint64_t* sample_id, const std::int64_t* rows, std::uint64_t seed,
                                std::uint64_t epoch, unsigned pow2, float* x_out, float* theta_std_out,
                                double* theta_out, float* flux_out) {
@@ -71,7 +71,7 @@ __global__ void realize_kernel(RealizationConfig cfg, ThetaStandardization st, c
 
 }  // namespace
 
-void realize_batch_device(const RealizationConfig& cfg, const float* mag, const EventParams* ev,
+void realize_batch_device(const RealizationConfig& cfg, const float* mag, const lens::EventParams* ev,
                           const std::uint64_t* sample_id, std::size_t B, std::uint64_t seed, std::uint64_t epoch,
                           float* x_out, float* theta_std_out, double* theta_out, float* flux_out, void* stream,
                           const std::int64_t* rows) {
@@ -82,7 +82,7 @@ void realize_batch_device(const RealizationConfig& cfg, const float* mag, const 
   if (B == 0) return;
   if (!mag || !ev || !sample_id || !x_out || !theta_std_out)
     throw std::invalid_argument("realize_batch_device: null pointer with B > 0");
-  if (!cuda_device_available()) throw std::runtime_error("realize_batch_device: no CUDA device available");
+  if (!lens::cuda_device_available()) throw std::runtime_error("realize_batch_device: no CUDA device available");
   unsigned pow2 = 1;
   while (pow2 < cfg.n_win) pow2 <<= 1;
   const ThetaStandardization st = theta_standardization(cfg.prior);
@@ -91,4 +91,4 @@ void realize_batch_device(const RealizationConfig& cfg, const float* mag, const 
   core::cuda_check(cudaGetLastError(), "realize_batch_device", "kernel launch");
 }
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

@@ -2,7 +2,7 @@
 // the random choices follow their distributions; the noise is N(g, sqrt g); reproducible by
 // (seed, epoch, sample_id) and independent of batch composition; preprocessing is scale-free and
 // interpolates missing points; bad input throws; device parity (skipped without a GPU).
-#include "lens/realization.hpp"
+#include "sim/realization.hpp"
 
 #include <gtest/gtest.h>
 
@@ -20,6 +20,7 @@
 #endif
 
 using namespace lensflow::lens;
+using namespace lensflow::sim;
 
 namespace {
 

@@ -1,5 +1,5 @@
-// lens/simulator_cuda.cu — CUDA executor of the training-set simulator: draws on the device,
-// lightcurves_device + pspl_cut_device per batch, the accepted events compacted on the device, and
+// sim/simulator_cuda.cu — CUDA executor of the training-set simulator: draws on the device,
+// lens::lightcurves_device + pspl_cut_device per batch, the accepted events compacted on the device, and
 // only the accepted rows (as float32) copied back, in one copy per batch into pinned memory.
 #include <cuda_runtime.h>
 
@@ -8,19 +8,19 @@
 #include <string>
 #include <vector>
 
+#include "core/cuda_buffers.cuh"
 #include "core/cuda_check.hpp"
-#include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
-#include "lens/simulator.hpp"
+#include "sim/simulator.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 namespace {
 
 void check(cudaError_t err, const char* what) { core::cuda_check(err, "simulate_events (CUDA)", what); }
 
 __global__ void draw_kernel(PriorBox prior, std::uint64_t seed, std::uint64_t first, std::size_t n, double t0_sim,
-                            EventParams* ev) {
+                            lens::EventParams* ev) {
   const std::size_t k = blockIdx.x * std::size_t(blockDim.x) + threadIdx.x;
   if (k < n) ev[k] = simulated_event(prior, seed, first + k, t0_sim);
 }
@@ -31,8 +31,8 @@ __global__ void draw_kernel(PriorBox prior, std::uint64_t seed, std::uint64_t fi
 // packed to the front, and their count. m is one device batch (thousands), so one block suffices.
 constexpr int kScanThreads = 1024;
 __global__ void __launch_bounds__(kScanThreads)
-    compact_kernel(const EventParams* ev, const double* chi2, std::size_t m, double threshold, long long* row,
-                   EventParams* acc_ev, double* acc_chi2, std::uint64_t* acc_k, unsigned long long* count) {
+    compact_kernel(const lens::EventParams* ev, const double* chi2, std::size_t m, double threshold, long long* row,
+                   lens::EventParams* acc_ev, double* acc_chi2, std::uint64_t* acc_k, unsigned long long* count) {
   __shared__ unsigned s[kScanThreads];
   unsigned long long base = 0;
   for (std::size_t k0 = 0; k0 < m; k0 += kScanThreads) {
@@ -77,20 +77,20 @@ __global__ void pack_rows_kernel(const double* A, std::size_t m, std::size_t n_t
 void detail::simulate_events_cuda(const SimulationConfig& cfg, std::uint64_t first_index, std::size_t n,
                                   std::size_t batch, const SimulationProgress& progress, SimulationBatch& out) {
   constexpr const char* fn = "simulate_events (CUDA)";
-  if (!cuda_device_available()) throw std::runtime_error("simulate_events: no CUDA device available");
-  using cuda_detail::DeviceArray;
-  using cuda_detail::PinnedArray;
-  cuda_detail::retain_stream_ordered_pool();
+  if (!lens::cuda_device_available()) throw std::runtime_error("simulate_events: no CUDA device available");
+  using core::DeviceArray;
+  using core::PinnedArray;
+  core::retain_stream_ordered_pool();
   const std::size_t n_t = cfg.n_t;
   const std::vector<double> t = simulation_times(cfg);
   DeviceArray<double> d_t(n_t, fn), d_A(batch * n_t, fn), d_chi2(batch, fn), d_acc_chi2(batch, fn);
   DeviceArray<float> d_rows(batch * n_t, fn);
-  DeviceArray<EventParams> d_ev(batch, fn), d_acc_ev(batch, fn);
+  DeviceArray<lens::EventParams> d_ev(batch, fn), d_acc_ev(batch, fn);
   DeviceArray<long long> d_row(batch, fn);
   DeviceArray<std::uint64_t> d_acc_k(batch, fn);
   DeviceArray<unsigned long long> d_count(1, fn);
   PinnedArray<double> h_chi2, h_acc_chi2;
-  PinnedArray<EventParams> h_acc_ev;
+  PinnedArray<lens::EventParams> h_acc_ev;
   PinnedArray<std::uint64_t> h_acc_k;
   PinnedArray<unsigned long long> h_count;
   PinnedArray<float> h_rows;
@@ -107,7 +107,7 @@ void detail::simulate_events_cuda(const SimulationConfig& cfg, std::uint64_t fir
     const std::uint64_t first = first_index + done;
     draw_kernel<<<unsigned((m + 127) / 128), 128>>>(cfg.prior, cfg.seed, first, m, cfg.t0_sim, d_ev.get());
     check(cudaGetLastError(), "draw kernel");
-    lightcurves_device(d_ev.get(), m, d_t.get(), n_t, cfg.finite_source, cfg.fs, d_A.get(), nullptr, nullptr);
+    lens::lightcurves_device(d_ev.get(), m, d_t.get(), n_t, cfg.finite_source, cfg.fs, d_A.get(), nullptr, nullptr);
     pspl_cut_device(d_ev.get(), m, d_t.get(), n_t, d_A.get(), cfg.cut, d_chi2.get(), nullptr);
     compact_kernel<<<1, kScanThreads>>>(d_ev.get(), d_chi2.get(), m, cfg.cut.threshold, d_row.get(), d_acc_ev.get(),
                                         d_acc_chi2.get(), d_acc_k.get(), d_count.get());
@@ -119,7 +119,7 @@ void detail::simulate_events_cuda(const SimulationConfig& cfg, std::uint64_t fir
     check(cudaMemcpyAsync(h_chi2.get(), d_chi2.get(), m * sizeof(double), cudaMemcpyDeviceToHost, nullptr), "copy chi2");
     check(cudaMemcpyAsync(h_count.get(), d_count.get(), sizeof(unsigned long long), cudaMemcpyDeviceToHost, nullptr),
           "copy count");
-    check(cudaMemcpyAsync(h_acc_ev.get(), d_acc_ev.get(), m * sizeof(EventParams), cudaMemcpyDeviceToHost, nullptr),
+    check(cudaMemcpyAsync(h_acc_ev.get(), d_acc_ev.get(), m * sizeof(lens::EventParams), cudaMemcpyDeviceToHost, nullptr),
           "copy events");
     check(cudaMemcpyAsync(h_acc_chi2.get(), d_acc_chi2.get(), m * sizeof(double), cudaMemcpyDeviceToHost, nullptr),
           "copy accepted chi2");
@@ -145,4 +145,4 @@ void detail::simulate_events_cuda(const SimulationConfig& cfg, std::uint64_t fir
   }
 }
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

@@ -1,7 +1,7 @@
 // Simulator: the same events whatever the split into ranges and the thread count; acceptance of
 // prior draws in `paper` mode consistent with the paper's 29.1%; accepted rows are the draws'
 // magnification curves; bad configs throw; device parity (skipped without a GPU).
-#include "lens/simulator.hpp"
+#include "sim/simulator.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,6 +13,7 @@
 #include "tests/gpu_required.hpp"
 
 using namespace lensflow::lens;
+using namespace lensflow::sim;
 
 namespace {
 

@@ -1,4 +1,4 @@
-// lens/priors.hpp — the training-set priors (SPEC §4, Zhang et al. 2021 eq. 13), sampled from a
+// sim/priors.hpp — the training-set priors (SPEC §4, Zhang et al. 2021 eq. 13), sampled from a
 // counter-based RNG (host and device), and their density in the network's parameter space θ.
 //
 // Physical parameters and their priors (ranges configurable through PriorBox):
@@ -21,7 +21,7 @@
 #include "core/counter_rng.hpp"
 #include "core/hd.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 constexpr int kThetaDim = 8;
 // Names of the θ components, in order (for files, plots and messages).
@@ -183,4 +183,4 @@ LENSFLOW_HD ThetaStandardization theta_standardization(const PriorBox& p) {
   return st;
 }
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

@@ -1,5 +1,5 @@
 // bench_finite_stress_bench: the differential stress run of finite-source light curves
-// (tests/lens/finite_stress.hpp) at scale: N events from the training priors on the 14,400-epoch
+// (tests/sim/finite_stress.hpp) at scale: N events from the training priors on the 14,400-epoch
 // grid, every epoch computed walked (lightcurves_host) and cold (finite_mag_host), disagreements
 // and a sample of near-caustic epochs settled by brute-force disk integration.
 // Options: --events N (10000) --seed S (1) --threads T (0 = all) --tol-rel R (1e-3) --tol-abs A (1e-4)
@@ -12,7 +12,7 @@
 #include <string>
 
 #include "bench/bench_util.hpp"
-#include "tests/lens/finite_stress.hpp"
+#include "tests/sim/finite_stress.hpp"
 
 using namespace lensflow::lens;
 

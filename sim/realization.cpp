@@ -1,6 +1,6 @@
-// lens/realization.cpp — CPU executor of the realization and the observed-data preprocessing
-// (the per-point physics is in lens/realization.hpp).
-#include "lens/realization.hpp"
+// sim/realization.cpp — CPU executor of the realization and the observed-data preprocessing
+// (the per-point physics is in sim/realization.hpp).
+#include "sim/realization.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,7 +11,7 @@
 
 #include "core/thread_pool.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 void validate_realization_config(const RealizationConfig& cfg) {
   validate_prior(cfg.prior);
@@ -53,7 +53,7 @@ void preprocess_lightcurve(const float* x, std::size_t n, float* y) {
   for (std::size_t j = std::size_t(last) + 1; j < n; ++j) y[j] = y[last];  // after the last valid point
 }
 
-void realize_batch_host(const RealizationConfig& cfg, const float* mag, const EventParams* ev,
+void realize_batch_host(const RealizationConfig& cfg, const float* mag, const lens::EventParams* ev,
                         const std::uint64_t* sample_id, std::size_t B, std::uint64_t seed, std::uint64_t epoch,
                         float* x_out, float* theta_std_out, double* theta_out, float* flux_out, int n_threads) {
   validate_realization_config(cfg);
@@ -98,11 +98,11 @@ void realize_batch_host(const RealizationConfig& cfg, const float* mag, const Ev
 }
 
 #if !LENSFLOW_HAVE_CUDA
-void realize_batch_device(const RealizationConfig&, const float*, const EventParams*, const std::uint64_t*,
+void realize_batch_device(const RealizationConfig&, const float*, const lens::EventParams*, const std::uint64_t*,
                           std::size_t, std::uint64_t, std::uint64_t, float*, float*, double*, float*, void*,
                           const std::int64_t*) {
   throw std::runtime_error("realize_batch_device: lensflow was built without CUDA");
 }
 #endif
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

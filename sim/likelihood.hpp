@@ -1,5 +1,5 @@
-// lens/likelihood.hpp — the exact Gaussian photon-noise likelihood of an observed light curve under
-// θ = (log10 s, log10 q, α [deg], u0, t0, log10 tE, log10 ρ, f_s) (SPEC §4 order, lens/priors.hpp),
+// sim/likelihood.hpp — the exact Gaussian photon-noise likelihood of an observed light curve under
+// θ = (log10 s, log10 q, α [deg], u0, t0, log10 tE, log10 ρ, f_s) (SPEC §4 order, sim/priors.hpp),
 // batched over many θ and over many light curves. Depends only on lens/.
 //
 // Model (SPEC §2): g_i = F_base·m_i,  m_i = f_s·A(t_i; θ) + 1 − f_s,  x_i ~ N(g_i, sqrt(g_i)).
@@ -19,22 +19,22 @@
 // of the 72-day window). Points with a non-finite time or flux are treated as missing (skipped,
 // counted). A θ whose model flux is not positive at some point (f_s outside (0, 1] with A large)
 // gets log L = −inf. Non-finite θ components throw std::invalid_argument naming the sample.
-// Magnifications come from lightcurves_host (lens/lensflow_lens.hpp): point source or finite
-// source with FiniteSourceOptions; their cost dominates (χ² reduction is O(n) per θ).
+// Magnifications come from lens::lightcurves_host (lens/lensflow_lens.hpp): point source or finite
+// source with lens::FiniteSourceOptions; their cost dominates (χ² reduction is O(n) per θ).
 #pragma once
 #include <cstddef>
 #include <vector>
 
 #include "core/hd.hpp"
 #include "lens/finite_source.hpp"
-#include "lens/priors.hpp"
 #include "lens/trajectory.hpp"
+#include "sim/priors.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
-// The lens/trajectory part of θ (the physical event; f_s is not in EventParams).
-LENSFLOW_HD EventParams event_from_theta(const double* th) {
-  EventParams e;
+// The lens/trajectory part of θ (the physical event; f_s is not in lens::EventParams).
+LENSFLOW_HD lens::EventParams event_from_theta(const double* th) {
+  lens::EventParams e;
   e.s = pow(10.0, th[0]);
   e.q = pow(10.0, th[1]);
   e.alpha_deg = th[2];
@@ -56,9 +56,9 @@ enum class BaselineFluxMode { profile, laplace_marginal };
 
 struct LikelihoodOptions {
   bool finite_source = true;       // false: point-source magnifications (ρ ignored)
-  FiniteSourceOptions fs;          // accuracy knobs of the finite-source magnification
+  lens::FiniteSourceOptions fs;          // accuracy knobs of the finite-source magnification
   BaselineFluxMode fbase = BaselineFluxMode::profile;
-  int n_threads = 0;               // lightcurves_host threads (0 = all cores)
+  int n_threads = 0;               // lens::lightcurves_host threads (0 = all cores)
   std::size_t max_chunk_points = std::size_t(1) << 22;  // bounds the A buffer: θ per call ≈ this / n
 };
 
@@ -102,7 +102,7 @@ void log_likelihood_many_host(const LightCurveView* curves, std::size_t n_curves
                               const LikelihoodExtras& extras = {});
 
 // Device twin of log_likelihood_host: the light curve and θ are HOST arrays (copied in), the
-// magnifications are computed with lightcurves_device and reduced per θ on the device (one block
+// magnifications are computed with lens::lightcurves_device and reduced per θ on the device (one block
 // per θ); logl/extras are host arrays. Throws std::runtime_error when built without CUDA or when no
 // device is present.
 void log_likelihood_device(const LightCurveView& obs, const double* theta, std::size_t n_theta,
@@ -123,4 +123,4 @@ void validate_theta(const double* theta, std::size_t n_theta, std::size_t offset
 // log L from sums according to the mode (−inf if some m <= 0); F̂ and χ² out (nullable).
 double log_likelihood_from_sums(const FluxSums& s, BaselineFluxMode mode, double* fbase_out, double* chi2_out);
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

@@ -1,7 +1,7 @@
 // 1L1S cut: the PSPL fit recovers injected parameters, pure PSPL sequences are rejected in both
 // modes, a caustic-crossing q = 0.1 event is kept and a q = 1e-6 event far from its caustics is
 // rejected; input checks; device parity (skipped without a GPU).
-#include "lens/pspl_cut.hpp"
+#include "sim/pspl_cut.hpp"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +16,7 @@
 #endif
 
 using namespace lensflow::lens;
+using namespace lensflow::sim;
 
 namespace {
 

@@ -36,11 +36,11 @@
 
 #include "bench/bench_util.hpp"
 #include "lens/lensflow_lens.hpp"
-#include "lens/likelihood.hpp"
-#include "lens/priors.hpp"
 #include "nn/ensemble_mcmc.hpp"
 #include "nn/importance_sampling.hpp"
 #include "pipeline/refine.hpp"
+#include "sim/likelihood.hpp"
+#include "sim/priors.hpp"
 
 using namespace lensflow;
 using Clock = std::chrono::steady_clock;
@@ -280,7 +280,7 @@ int main(int argc, char** argv) {
   for (std::size_t i = 0; i < n_t; ++i) t[i] = 0.01 * static_cast<double>(i);
   lens::FiniteSourceOptions fso;  // defaults: tol_abs 1e-4, tol_rel 1e-3
   {
-    const lens::EventParams ev = lens::event_from_theta(kTruth);
+    const lens::EventParams ev = sim::event_from_theta(kTruth);
     std::vector<double> A(n_t);
     lens::lightcurves_host(&ev, 1, t.data(), n_t, !a.point_source, fso, A.data(), nullptr, threads);
     std::mt19937_64 rng(1);
@@ -291,20 +291,20 @@ int main(int argc, char** argv) {
       x[i] = g + std::sqrt(g) * n01(rng);
     }
   }
-  const lens::LightCurveView obs{t.data(), x.data(), n_t};
+  const sim::LightCurveView obs{t.data(), x.data(), n_t};
   std::printf("# likelihood_bench: paper central-caustic example, 7200 epochs, SNR_base %.0f, %d threads\n",
               a.snr, threads);
 
   // ---- 1. throughput -------------------------------------------------------------------------
-  const lens::PriorBox prior;
+  const sim::PriorBox prior;
   std::vector<double> th_prior(a.n_theta * D), th_post(a.n_theta * D);
   std::mt19937_64 rng(7);
   std::normal_distribution<double> n01;
   for (std::size_t k = 0; k < a.n_theta; ++k) {
-    lens::theta_from_draw(lens::sample_event(prior, 2026, k), &th_prior[k * D]);
+    sim::theta_from_draw(sim::sample_event(prior, 2026, k), &th_prior[k * D]);
     for (std::size_t d = 0; d < D; ++d) th_post[k * D + d] = kTruth[d] + kTableSigma[d] * n01(rng);
   }
-  lens::LikelihoodOptions lo;
+  sim::LikelihoodOptions lo;
   lo.fs = fso;
   lo.n_threads = threads;
   std::vector<double> ll(a.n_theta);
@@ -315,9 +315,9 @@ int main(int argc, char** argv) {
       lo.finite_source = finite;
       const auto t0 = Clock::now();
       if (a.device)
-        lens::log_likelihood_device(obs, th.data(), a.n_theta, lo, ll.data());
+        sim::log_likelihood_device(obs, th.data(), a.n_theta, lo, ll.data());
       else
-        lens::log_likelihood_host(obs, th.data(), a.n_theta, lo, ll.data());
+        sim::log_likelihood_host(obs, th.data(), a.n_theta, lo, ll.data());
       const double s = seconds_since(t0);
       std::printf("likelihood %-30s %-13s: %8.2f evals/s  (%.3g s per θ, %.3g points/s)\n", name,
                   finite ? "finite source" : "point source", a.n_theta / s, s / a.n_theta,
@@ -328,7 +328,7 @@ int main(int argc, char** argv) {
     if (!a.skip_vbm) {
       std::vector<double> ours(a.n_theta * n_t);
       std::vector<lens::EventParams> ev(a.n_theta);
-      for (std::size_t k = 0; k < a.n_theta; ++k) ev[k] = lens::event_from_theta(&th[k * D]);
+      for (std::size_t k = 0; k < a.n_theta; ++k) ev[k] = sim::event_from_theta(&th[k * D]);
       const auto t0 = Clock::now();
       lens::lightcurves_host(ev.data(), a.n_theta, t.data(), n_t, true, fso, ours.data(), nullptr, 1);
       const double ours_1t = seconds_since(t0) / a.n_theta;
@@ -388,7 +388,7 @@ int main(int argc, char** argv) {
   for (int m = 0; m < 2; ++m) {
     double ll_best = NAN, lprior = NAN;
     if (!best_th[m].empty()) {
-      lprior = lens::log_prior_theta(prior, best_th[m].data());
+      lprior = sim::log_prior_theta(prior, best_th[m].data());
       ll_best = best_lp[m] - lprior;
     }
     std::printf("  %s mode: %zu/16 walkers at the end; best log posterior %.3f (seeds %.3f), best log L %.3f; "
@@ -397,16 +397,16 @@ int main(int argc, char** argv) {
     std::printf("\n");
   }
   std::printf("  Δ log L (close − wide) at the best points: %.3f (Δχ² = %.3f)\n",
-              (best_lp[0] - lens::log_prior_theta(prior, best_th[0].data())) -
-                  (best_lp[1] - lens::log_prior_theta(prior, best_th[1].data())),
-              -2.0 * ((best_lp[0] - lens::log_prior_theta(prior, best_th[0].data())) -
-                      (best_lp[1] - lens::log_prior_theta(prior, best_th[1].data()))));
+              (best_lp[0] - sim::log_prior_theta(prior, best_th[0].data())) -
+                  (best_lp[1] - sim::log_prior_theta(prior, best_th[1].data())),
+              -2.0 * ((best_lp[0] - sim::log_prior_theta(prior, best_th[0].data())) -
+                      (best_lp[1] - sim::log_prior_theta(prior, best_th[1].data()))));
 
   // ---- 3. IS to n_eff = target with a two-Gaussian proposal: Laplace approximation per mode ------
   // (damped Newton from the best MCMC point of the mode, central-difference Hessian; steps from the
   // mode's chain spread). A short unconverged ensemble is too correlated to give covariances itself.
   const std::vector<double> samples = mc.samples();
-  const lens::ThetaStandardization prior_sd = lens::theta_standardization(prior);
+  const sim::ThetaStandardization prior_sd = sim::theta_standardization(prior);
   std::vector<Component> comps;
   std::size_t laplace_evals = 0;
   const auto t_laplace = Clock::now();
@@ -455,7 +455,7 @@ int main(int argc, char** argv) {
       double th[D];
       for (int k = 0; k < 200000; ++k) {
         c.draw(prng, n01, th);
-        in += lens::in_support(prior, th);
+        in += sim::in_support(prior, th);
       }
       c.log_support = std::log(std::max<double>(in, 1) / 200000.0);
       std::printf("  proposal component: weight %.4g, in-support probability %.3f\n", c.weight,
@@ -470,7 +470,7 @@ int main(int argc, char** argv) {
       while (k + 1 < comps.size() && u > comps[k].weight) u -= comps[k++].weight;
       for (int tries = 0; tries < 1000; ++tries) {
         comps[k].draw(prng, n01, th + i * D);
-        if (lens::in_support(prior, th + i * D)) break;
+        if (sim::in_support(prior, th + i * D)) break;
       }
       double mx = -INFINITY, l[2] = {0.0, 0.0};
       for (std::size_t j = 0; j < comps.size(); ++j)

@@ -1,7 +1,7 @@
 // The Gaussian photon-noise likelihood with profiled/marginalized baseline flux.
 // Point-source light curves of a few hundred epochs keep this fast; one test runs the finite-source
 // path on a short curve.
-#include "lens/likelihood.hpp"
+#include "sim/likelihood.hpp"
 
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 #include "tests/gpu_required.hpp"
 
 using namespace lensflow::lens;
+using namespace lensflow::sim;
 
 namespace {
 

@@ -1,5 +1,5 @@
-// lens/likelihood.cpp — host likelihood: chunked lightcurves_host calls + per-θ χ² sums.
-#include "lens/likelihood.hpp"
+// sim/likelihood.cpp — host likelihood: chunked lens::lightcurves_host calls + per-θ χ² sums.
+#include "sim/likelihood.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "lens/lensflow_lens.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 UsablePoints usable_points(const LightCurveView& obs) {
   if (obs.n > 0 && (obs.t == nullptr || obs.flux == nullptr))
@@ -92,12 +92,12 @@ void evaluate_usable(const UsablePoints& u, const double* theta, std::size_t n_t
   validate_theta(theta, n_theta, index_offset);
   const std::size_t n_t = u.t.size();
   const std::size_t chunk = std::max<std::size_t>(1, std::min(n_theta, opt.max_chunk_points / n_t));
-  std::vector<EventParams> ev(chunk);
+  std::vector<lens::EventParams> ev(chunk);
   std::vector<double> A(chunk * n_t);
   for (std::size_t first = 0; first < n_theta; first += chunk) {
     const std::size_t m = std::min(chunk, n_theta - first);
     for (std::size_t k = 0; k < m; ++k) ev[k] = event_from_theta(theta + (first + k) * kThetaDim);
-    lightcurves_host(ev.data(), m, u.t.data(), n_t, opt.finite_source, opt.fs, A.data(), nullptr, opt.n_threads);
+    lens::lightcurves_host(ev.data(), m, u.t.data(), n_t, opt.finite_source, opt.fs, A.data(), nullptr, opt.n_threads);
     for (std::size_t k = 0; k < m; ++k) {
       const std::size_t j = first + k;
       const FluxSums s = sums_for(A.data() + k * n_t, theta[j * kThetaDim + 7], u.x);
@@ -144,4 +144,4 @@ void log_likelihood_device(const LightCurveView&, const double*, std::size_t, co
 }
 #endif
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

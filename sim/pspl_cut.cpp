@@ -1,5 +1,5 @@
-// lens/pspl_cut.cpp — CPU executor of the 1L1S cut (the physics is in lens/pspl_cut.hpp).
-#include "lens/pspl_cut.hpp"
+// sim/pspl_cut.cpp — CPU executor of the 1L1S cut (the physics is in sim/pspl_cut.hpp).
+#include "sim/pspl_cut.hpp"
 
 #include <cmath>
 #include <sstream>
@@ -8,11 +8,11 @@
 
 #include "core/thread_pool.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 namespace {
 
-void validate_cut(const char* fn, const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
+void validate_cut(const char* fn, const lens::EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t,
                   const double* A, const CutOptions& opt, const double* out) {
   if (n_events > 0 && (!ev || !t || !A || !out))
     throw std::invalid_argument(std::string(fn) + ": null pointer with n_events > 0");
@@ -50,7 +50,7 @@ void validate_cut(const char* fn, const EventParams* ev, std::size_t n_events, c
 
 }  // namespace
 
-void pspl_cut_host(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
+void pspl_cut_host(const lens::EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, const double* A,
                    const CutOptions& opt, double* chi2_dof, int n_threads) {
   validate_cut("pspl_cut_host", ev, n_events, t, n_t, A, opt, chi2_dof);
   core::parallel_for_chunks(n_events, 1, n_threads, [&](std::size_t b, std::size_t e) {
@@ -59,7 +59,7 @@ void pspl_cut_host(const EventParams* ev, std::size_t n_events, const double* t,
 }
 
 #if !LENSFLOW_HAVE_CUDA
-void pspl_cut_device(const EventParams*, std::size_t, const double*, std::size_t, const double*, const CutOptions&,
+void pspl_cut_device(const lens::EventParams*, std::size_t, const double*, std::size_t, const double*, const CutOptions&,
                      double*, void*) {
   throw std::runtime_error("pspl_cut_device: lensflow was built without CUDA");
 }
@@ -74,4 +74,4 @@ CutMode parse_cut_mode(const char* name) {
 
 const char* cut_mode_name(CutMode m) { return m == CutMode::fit ? "fit" : "paper"; }
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim

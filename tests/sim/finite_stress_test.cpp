@@ -4,7 +4,7 @@
 //    carried over from an earlier call let the quadrupole through next to a cusp) is right in any
 //    order of the rows and with any thread count, against brute force;
 //  - light curves are the same bits with any thread count and in any batch of events;
-//  - the differential stress check (tests/lens/finite_stress.hpp) on a few prior events: walked and
+//  - the differential stress check (tests/sim/finite_stress.hpp) on a few prior events: walked and
 //    cold values agree within their error estimates, or brute force shows both within the bar.
 #include <gtest/gtest.h>
 
@@ -16,10 +16,12 @@
 #include <vector>
 
 #include "lens/lensflow_lens.hpp"
-#include "tests/lens/finite_stress.hpp"
+#include "tests/sim/finite_stress.hpp"
 
 namespace lensflow::lens {
 namespace {
+
+using namespace lensflow::sim;
 
 // The event of the report: epochs 60.54, then 63.36 … 63.80 (0.01 d); the last one is the bad one.
 struct ReportCase {

@@ -1,4 +1,4 @@
-// lens/realization.hpp — on-the-fly light-curve realization of a training sample (SPEC §4) and the
+// sim/realization.hpp — on-the-fly light-curve realization of a training sample (SPEC §4) and the
 // preprocessing the network sees (host and device, same numbers on both).
 //
 // Given a stored magnification sequence (n_seq = 14,400 points at dt = 0.01 d, event t0 at
@@ -15,7 +15,7 @@
 //   4. with probability 1/2 (time_reversal on) the window is reversed: x'_j = x_{n_win-1-j},
 //      α → -(α + 180) mod 360, t0 → (n_win - 1)·dt - t0, u0 unchanged (SPEC §2).
 //   5. θ = (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ, f_s) and its standardization
-//      (θ - mean)/std with the prior's analytic moments (lens/priors.hpp theta_standardization).
+//      (θ - mean)/std with the prior's analytic moments (sim/priors.hpp theta_standardization).
 // Randomness: counter-based, keyed by (seed, epoch, sample_id) — sample_id is the event's global
 // draw index — so a realization does not depend on batch composition, thread count or device.
 //
@@ -33,10 +33,10 @@
 
 #include "core/counter_rng.hpp"
 #include "core/hd.hpp"
-#include "lens/priors.hpp"
 #include "lens/trajectory.hpp"
+#include "sim/priors.hpp"
 
-namespace lensflow::lens {
+namespace lensflow::sim {
 
 struct RealizationConfig {
   std::size_t n_seq = 14400;  // length of the stored sequences
@@ -78,13 +78,13 @@ LENSFLOW_HD RealizationDraw realization_draw(const RealizationConfig& cfg, std::
 }
 
 // θ of the realization (physical, unstandardized).
-LENSFLOW_HD void realization_theta(const RealizationConfig& cfg, const EventParams& ev, const RealizationDraw& d,
+LENSFLOW_HD void realization_theta(const RealizationConfig& cfg, const lens::EventParams& ev, const RealizationDraw& d,
                                    double* theta) {
   double t0 = cfg.t0_seq - double(d.k) * cfg.dt;
   double alpha = ev.alpha_deg;
   if (d.reversed) {
     t0 = double(cfg.n_win - 1) * cfg.dt - t0;
-    alpha = time_reversed_alpha(alpha);
+    alpha = lens::time_reversed_alpha(alpha);
   }
   theta[0] = log10(ev.s);
   theta[1] = log10(ev.q);
@@ -125,7 +125,7 @@ void preprocess_lightcurve(const float* x, std::size_t n, float* y);
 // B entries. Outputs: x_out B × n_win preprocessed inputs; theta_std_out B × 8 standardized θ
 // (float); theta_out (nullable) B × 8 physical θ (double); flux_out (nullable) B × n_win raw
 // photon counts. Throws std::invalid_argument on a bad config or non-finite / non-positive mag.
-void realize_batch_host(const RealizationConfig& cfg, const float* mag, const EventParams* ev,
+void realize_batch_host(const RealizationConfig& cfg, const float* mag, const lens::EventParams* ev,
                         const std::uint64_t* sample_id, std::size_t B, std::uint64_t seed, std::uint64_t epoch,
                         float* x_out, float* theta_std_out, double* theta_out = nullptr, float* flux_out = nullptr,
                         int n_threads = 0);
@@ -139,9 +139,9 @@ void realize_batch_host(const RealizationConfig& cfg, const float* mag, const Ev
 // sample_id (a resident training set realized batch by batch without gathering it first); the
 // indices are trusted (in range).
 constexpr std::size_t kDeviceMaxWindow = 8192;
-void realize_batch_device(const RealizationConfig& cfg, const float* mag, const EventParams* ev,
+void realize_batch_device(const RealizationConfig& cfg, const float* mag, const lens::EventParams* ev,
                           const std::uint64_t* sample_id, std::size_t B, std::uint64_t seed, std::uint64_t epoch,
                           float* x_out, float* theta_std_out, double* theta_out = nullptr, float* flux_out = nullptr,
                           void* stream = nullptr, const std::int64_t* rows = nullptr);
 
-}  // namespace lensflow::lens
+}  // namespace lensflow::sim
