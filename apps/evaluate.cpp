@@ -31,10 +31,10 @@
 #include "core/thread_pool.hpp"
 #include "io/h5file.hpp"
 #include "lens/caustics.hpp"
-#include "nn/calibration_metrics.hpp"
 #include "pipeline/inference.hpp"
 #include "pipeline/trainer.hpp"
 #include "pipeline/training_data.hpp"
+#include "stats/calibration_metrics.hpp"
 
 using namespace lensflow;
 
@@ -148,7 +148,7 @@ int main(int argc, char** argv) {
     for (int k = 1; k <= 19; ++k) levels.push_back(0.05 * k);
     levels.push_back(0.68);
     std::sort(levels.begin(), levels.end());
-    nn::CalibrationMetrics cm(specs, levels);
+    stats::CalibrationMetrics cm(specs, levels);
     std::vector<double> pit, gmode, cmode;
     std::vector<int64_t> nmodes;
     std::vector<std::uint8_t> constrained, correct, evaluated;
@@ -177,7 +177,7 @@ int main(int argc, char** argv) {
         keep.push_back(i);
         tr.insert(tr.end(), truth.begin() + (e0 + i) * D, truth.begin() + (e0 + i + 1) * D);
       }
-      const auto res = keep.empty() ? std::vector<std::vector<nn::EventMarginal>>()
+      const auto res = keep.empty() ? std::vector<std::vector<stats::EventMarginal>>()
                                     : cm.add(s.data(), tr.data(), keep.size(), size_t(S));
       size_t next = 0;
       for (int64_t i = 0; i < m; ++i) {
@@ -230,7 +230,7 @@ int main(int argc, char** argv) {
     prior_nll = prior_nll / double(E) - lss;
 
     core::make_dirs(out_dir);
-    auto cov_at = [&](const nn::ParameterMetrics& p, double l) {
+    auto cov_at = [&](const stats::ParameterMetrics& p, double l) {
       for (size_t i = 0; i < levels.size(); ++i)
         if (std::fabs(levels[i] - l) < 1e-9) return p.coverage[i];
       return std::numeric_limits<double>::quiet_NaN();

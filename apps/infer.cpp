@@ -170,7 +170,7 @@ int main(int argc, char** argv) {
     if (refine == "is") w.create_f64("refine/is/weights", {uE, S}, chunk_rows);
     std::vector<double> acceptance, theta_true, log_q_true, med, p16, p84, modes, t_start;
     std::vector<int64_t> n_valid, n_drawn, n_modes, event_index, n_missing;
-    std::vector<std::vector<nn::EventMarginal>> summaries;
+    std::vector<std::vector<stats::EventMarginal>> summaries;
     std::vector<double> rmed, r16, r84, n_eff, eff, best, acc_f, rhat_max;  // --refine, per event
 
     pipeline::SamplingOptions so;
@@ -226,11 +226,11 @@ int main(int argc, char** argv) {
         acceptance.push_back(s.acceptance[i]);
         n_valid.push_back(s.n_valid[i]);
         n_drawn.push_back(s.n_drawn[i]);
-        std::vector<nn::EventMarginal> ev;
+        std::vector<stats::EventMarginal> ev;
         for (int64_t d = 0; d < D; ++d) {
-          nn::EventMarginal em;
+          stats::EventMarginal em;
           if (s.n_valid[i] > 0)
-            em = nn::summarize_marginal(s.theta.data() + i * n_samples * D + d, size_t(n_samples), size_t(D), specs[d]);
+            em = stats::summarize_marginal(s.theta.data() + i * n_samples * D + d, size_t(n_samples), size_t(D), specs[d]);
           else
             em.median = em.p16 = em.p84 = std::numeric_limits<double>::quiet_NaN();
           med.push_back(em.median);

@@ -127,12 +127,12 @@ std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, in
   return out;
 }
 
-std::vector<nn::MarginalSpec> theta_marginals(const sim::PriorBox& p) {
+std::vector<stats::MarginalSpec> theta_marginals(const sim::PriorBox& p) {
   sim::validate_prior(p);
   auto uniform = [](const char* name, double lo, double hi) {
-    return nn::MarginalSpec{name, lo, hi, [w = hi - lo](double) { return 1.0 / w; }};
+    return stats::MarginalSpec{name, lo, hi, [w = hi - lo](double) { return 1.0 / w; }};
   };
-  std::vector<nn::MarginalSpec> m;
+  std::vector<stats::MarginalSpec> m;
   m.push_back(uniform(sim::kThetaNames[0], std::log10(p.s_min), std::log10(p.s_max)));
   m.push_back(uniform(sim::kThetaNames[1], std::log10(p.q_min), std::log10(p.q_max)));
   m.push_back(uniform(sim::kThetaNames[2], p.alpha_min, p.alpha_max));
@@ -142,19 +142,19 @@ std::vector<nn::MarginalSpec> theta_marginals(const sim::PriorBox& p) {
     const double lo = std::log10(p.tE_min), hi = std::log10(p.tE_max);
     const double mu = p.log10_tE_mean, sg = p.log10_tE_sigma;
     const double Z = 0.5 * (std::erf((hi - mu) / (sg * std::sqrt(2.0))) - std::erf((lo - mu) / (sg * std::sqrt(2.0))));
-    m.push_back(nn::MarginalSpec{sim::kThetaNames[5], lo, hi, [=](double v) {
+    m.push_back(stats::MarginalSpec{sim::kThetaNames[5], lo, hi, [=](double v) {
                                    const double z = (v - mu) / sg;
                                    return std::exp(-0.5 * z * z) / (sg * std::sqrt(2.0 * M_PI) * Z);
                                  }});
   }
   m.push_back(uniform(sim::kThetaNames[6], std::log10(p.rho_min), std::log10(p.rho_max)));
-  m.push_back(nn::MarginalSpec{sim::kThetaNames[7], p.fs_min, p.fs_max,
+  m.push_back(stats::MarginalSpec{sim::kThetaNames[7], p.fs_min, p.fs_max,
                                [L = std::log(p.fs_max / p.fs_min)](double f) { return 1.0 / (f * L); }});
   return m;
 }
 
-void write_summary_csv(std::ostream& f, const PosteriorSamples& s, const std::vector<nn::MarginalSpec>& specs,
-                       const std::vector<std::vector<nn::EventMarginal>>& summaries) {
+void write_summary_csv(std::ostream& f, const PosteriorSamples& s, const std::vector<stats::MarginalSpec>& specs,
+                       const std::vector<std::vector<stats::EventMarginal>>& summaries) {
   if (int64_t(summaries.size()) != s.n_obs)
     throw std::invalid_argument("write_summary_csv: one summary row per event needed");
   f << "event,parameter,median,p16,p84,n_modes,mode1,mode2,mode3,mode4,mode5,acceptance\n"

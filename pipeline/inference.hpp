@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "autodiff/tensor.hpp"
-#include "nn/calibration_metrics.hpp"
 #include "nn/posterior_model.hpp"
 #include "sim/priors.hpp"
+#include "stats/calibration_metrics.hpp"
 
 namespace lensflow::pipeline {
 
@@ -63,11 +63,11 @@ std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, in
                              const double* theta, const ThetaTransform& tf, int64_t batch_obs = 64);
 
 // The 8 marginals of SPEC §4 in θ space: prior range (histogram range) and prior density.
-std::vector<nn::MarginalSpec> theta_marginals(const sim::PriorBox& p);
+std::vector<stats::MarginalSpec> theta_marginals(const sim::PriorBox& p);
 
 // Writes the per-event, per-parameter summary CSV to `out`: event,parameter,median,p16,p84,n_modes,
 // mode1..mode5 (empty when fewer), acceptance. The caller makes the file atomic (core::TextOutput).
-void write_summary_csv(std::ostream& out, const PosteriorSamples& s, const std::vector<nn::MarginalSpec>& specs,
-                       const std::vector<std::vector<nn::EventMarginal>>& summaries);
+void write_summary_csv(std::ostream& out, const PosteriorSamples& s, const std::vector<stats::MarginalSpec>& specs,
+                       const std::vector<std::vector<stats::EventMarginal>>& summaries);
 
 }  // namespace lensflow::pipeline

@@ -50,7 +50,7 @@ TargetTerms evaluate_target(const sim::LightCurveView& obs, const double* theta,
   return out;
 }
 
-nn::BatchLogDensity make_log_posterior(const sim::LightCurveView& obs, const RefineOptions& opt) {
+stats::BatchLogDensity make_log_posterior(const sim::LightCurveView& obs, const RefineOptions& opt) {
   sim::usable_points(obs);  // validate now, not at the first call
   auto curve = std::make_shared<OwnedCurve>();
   curve->t.assign(obs.t, obs.t + obs.n);
@@ -69,22 +69,22 @@ PosteriorSummary summarize_posterior(const double* theta, const double* w, std::
     ones.assign(n, 1.0);
     w = ones.data();
   }
-  s.mean = nn::weighted_mean(theta, w, n, D);
-  s.cov = nn::weighted_covariance(theta, w, n, D);
+  s.mean = stats::weighted_mean(theta, w, n, D);
+  s.cov = stats::weighted_covariance(theta, w, n, D);
   for (std::size_t d = 0; d < D; ++d) {
-    s.q16.push_back(nn::weighted_quantile(theta, w, n, D, d, 0.15865525393145707));
-    s.median.push_back(nn::weighted_quantile(theta, w, n, D, d, 0.5));
-    s.q84.push_back(nn::weighted_quantile(theta, w, n, D, d, 0.8413447460685429));
+    s.q16.push_back(stats::weighted_quantile(theta, w, n, D, d, 0.15865525393145707));
+    s.median.push_back(stats::weighted_quantile(theta, w, n, D, d, 0.5));
+    s.q84.push_back(stats::weighted_quantile(theta, w, n, D, d, 0.8413447460685429));
   }
   return s;
 }
 
 RefineIsResult refine_is(const sim::LightCurveView& obs, const double* theta, const double* log_q,
-                         std::size_t n, const RefineOptions& opt, const nn::ProposalSampler& topup) {
+                         std::size_t n, const RefineOptions& opt, const stats::ProposalSampler& topup) {
   const auto t0 = std::chrono::steady_clock::now();
   sim::usable_points(obs);
   RefineIsResult r;
-  nn::BatchLogDensity target = [&](const double* th, std::size_t m, double* logp) {
+  stats::BatchLogDensity target = [&](const double* th, std::size_t m, double* logp) {
     const TargetTerms terms = evaluate_target(obs, th, m, opt);
     for (std::size_t i = 0; i < m; ++i) {
       logp[i] = terms.log_likelihood[i] + terms.log_prior[i];
@@ -94,8 +94,8 @@ RefineIsResult refine_is(const sim::LightCurveView& obs, const double* theta, co
     r.log_prior.insert(r.log_prior.end(), terms.log_prior.begin(), terms.log_prior.end());
     r.fbase.insert(r.fbase.end(), terms.fbase.begin(), terms.fbase.end());
   };
-  r.is = nn::importance_sample(theta, log_q, n, D, target, opt.is, topup);
-  if (r.is.w.status != nn::IsStatus::no_valid_weights)
+  r.is = stats::importance_sample(theta, log_q, n, D, target, opt.is, topup);
+  if (r.is.w.status != stats::IsStatus::no_valid_weights)
     r.summary = summarize_posterior(r.is.theta.data(), r.is.w.weights.data(), r.is.w.n);
   r.seconds = seconds_since(t0);
   return r;
@@ -105,7 +105,7 @@ RefineMcmcResult refine_mcmc(const sim::LightCurveView& obs, const double* theta
                              const RefineOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   if (n == 0 || theta == nullptr) throw std::invalid_argument("refine_mcmc: no surrogate samples");
-  const nn::BatchLogDensity logpost = make_log_posterior(obs, opt);
+  const stats::BatchLogDensity logpost = make_log_posterior(obs, opt);
   RefineMcmcResult r;
   r.n_candidates = std::min(n, opt.n_seed_candidates > 0 ? opt.n_seed_candidates : n);
   const TargetTerms terms = evaluate_target(obs, theta, r.n_candidates, opt);
@@ -115,14 +115,14 @@ RefineMcmcResult refine_mcmc(const sim::LightCurveView& obs, const double* theta
     if (terms.log_prior[i] > -INFINITY) ++r.n_candidates_in_support;
   }
   try {
-    r.seeds = nn::seed_walkers(theta, lp.data(), r.n_candidates, D, opt.mcmc.n_walkers, logpost,
+    r.seeds = stats::seed_walkers(theta, lp.data(), r.n_candidates, D, opt.mcmc.n_walkers, logpost,
                                opt.seed_jitter, opt.mcmc.seed);
   } catch (const std::invalid_argument&) {
     throw std::invalid_argument("refine_mcmc: none of the " + std::to_string(r.n_candidates) +
                                 " surrogate samples lies in the prior support with a finite likelihood (" +
                                 std::to_string(r.n_candidates_in_support) + " in support)");
   }
-  r.mcmc = nn::run_ensemble_mcmc(logpost, r.seeds.positions.data(), D, opt.mcmc);
+  r.mcmc = stats::run_ensemble_mcmc(logpost, r.seeds.positions.data(), D, opt.mcmc);
   // Best point visited: seeds and every chain state.
   for (std::size_t w = 0; w < r.seeds.log_prob.size(); ++w)
     if (r.seeds.log_prob[w] > r.best_log_posterior) {
@@ -146,7 +146,7 @@ std::vector<RefineIsResult> refine_is_many(const sim::LightCurveView* obs, std::
   std::vector<RefineIsResult> out;
   out.reserve(n_obs);
   for (std::size_t o = 0; o < n_obs; ++o) {
-    nn::ProposalSampler sampler;
+    stats::ProposalSampler sampler;
     if (topup)
       sampler = [&topup, o](std::size_t m, double* th, double* lq) { topup(o, m, th, lq); };
     out.push_back(refine_is(obs[o], theta + o * n_samples * D, log_q + o * n_samples, n_samples, opt, sampler));

@@ -1,7 +1,7 @@
 // pipeline/refine.hpp — turns surrogate posterior samples into an asymptotically exact posterior
 // for observed light curves: importance sampling (nbi's SNPE-IS) or ensemble MCMC seeded by the
-// best surrogate samples (Zhang et al.'s hybrid NDE–MCMC). Wires lens/ (likelihood, priors) to the
-// generic tools of nn/ (importance_sampling, ensemble_mcmc); the `infer` app calls it for
+// best surrogate samples (Zhang et al.'s hybrid NDE–MCMC). Wires sim/ (likelihood, priors) to the
+// generic tools of stats/ (importance_sampling, ensemble_mcmc); the `infer` app calls it for
 // `--refine is|mcmc` and writes the results.
 //
 // Target: log p(x|θ) + log p(θ) with the exact Gaussian photon-noise likelihood (sim/likelihood.hpp,
@@ -18,10 +18,10 @@
 #include <memory>
 #include <vector>
 
-#include "nn/ensemble_mcmc.hpp"
-#include "nn/importance_sampling.hpp"
 #include "sim/likelihood.hpp"
 #include "sim/priors.hpp"
+#include "stats/ensemble_mcmc.hpp"
+#include "stats/importance_sampling.hpp"
 
 namespace lensflow::pipeline {
 
@@ -29,8 +29,8 @@ struct RefineOptions {
   sim::LikelihoodOptions likelihood;  // finite source / accuracy / F_base mode / threads
   sim::PriorBox prior;                // prior support and density (SPEC §4 defaults)
   bool use_device = false;             // likelihood on the GPU (log_likelihood_device)
-  nn::IsOptions is;                    // IS top-up target and sample budget
-  nn::EnsembleOptions mcmc;            // walkers (16 for D = 8), step budget, convergence, seed
+  stats::IsOptions is;                    // IS top-up target and sample budget
+  stats::EnsembleOptions mcmc;            // walkers (16 for D = 8), step budget, convergence, seed
   std::size_t n_seed_candidates = 800; // MCMC: surrogate samples ranked to pick the seeds (poster: 800)
   double seed_jitter = 1e-3;           // relative jitter when fewer distinct seeds than walkers
 };
@@ -50,11 +50,11 @@ struct TargetTerms {
 TargetTerms evaluate_target(const sim::LightCurveView& obs, const double* theta, std::size_t n,
                             const RefineOptions& opt);
 
-// The unnormalized log posterior as a batched callback for nn/ (owns a copy of the light curve).
-nn::BatchLogDensity make_log_posterior(const sim::LightCurveView& obs, const RefineOptions& opt);
+// The unnormalized log posterior as a batched callback for stats/ (owns a copy of the light curve).
+stats::BatchLogDensity make_log_posterior(const sim::LightCurveView& obs, const RefineOptions& opt);
 
 struct RefineIsResult {
-  nn::IsResult is;                      // θ, log q, log target, weights, n_eff, efficiency, status
+  stats::IsResult is;                      // θ, log q, log target, weights, n_eff, efficiency, status
   std::vector<double> log_likelihood;   // per sample, aligned with is.theta
   std::vector<double> log_prior;
   std::vector<double> fbase;
@@ -67,11 +67,11 @@ struct RefineIsResult {
 // > 0 and a `topup` sampler, draws more surrogate samples until n_eff is reached or the budget
 // ends. Never throws because weights are invalid: see result.is.w.status / message.
 RefineIsResult refine_is(const sim::LightCurveView& obs, const double* theta, const double* log_q,
-                         std::size_t n, const RefineOptions& opt, const nn::ProposalSampler& topup = {});
+                         std::size_t n, const RefineOptions& opt, const stats::ProposalSampler& topup = {});
 
 struct RefineMcmcResult {
-  nn::EnsembleResult mcmc;              // chain (n_steps, n_walkers, 8), log_prob, τ, R̂, acceptance
-  nn::WalkerSeeds seeds;                // starting walkers and the candidates they came from
+  stats::EnsembleResult mcmc;              // chain (n_steps, n_walkers, 8), log_prob, τ, R̂, acceptance
+  stats::WalkerSeeds seeds;                // starting walkers and the candidates they came from
   std::size_t n_candidates = 0;         // surrogate samples ranked
   std::size_t n_candidates_in_support = 0;
   std::vector<double> best_theta;       // highest log posterior visited (chain or seeds)

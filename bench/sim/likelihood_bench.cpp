@@ -36,11 +36,11 @@
 
 #include "bench/bench_util.hpp"
 #include "lens/lensflow_lens.hpp"
-#include "nn/ensemble_mcmc.hpp"
-#include "nn/importance_sampling.hpp"
 #include "pipeline/refine.hpp"
 #include "sim/likelihood.hpp"
 #include "sim/priors.hpp"
+#include "stats/ensemble_mcmc.hpp"
+#include "stats/importance_sampling.hpp"
 
 using namespace lensflow;
 using Clock = std::chrono::steady_clock;
@@ -136,8 +136,8 @@ void mode_moments(const std::vector<double>& x, bool wide, std::vector<double>& 
   count = sel.size() / D;
   if (count < 2) return;
   const std::vector<double> w(count, 1.0);
-  mu = nn::weighted_mean(sel.data(), w.data(), count, D);
-  cov = nn::weighted_covariance(sel.data(), w.data(), count, D);
+  mu = stats::weighted_mean(sel.data(), w.data(), count, D);
+  cov = stats::weighted_covariance(sel.data(), w.data(), count, D);
 }
 
 // Gaussian component of the proposal: mean, Cholesky factor, log normalization.
@@ -211,7 +211,7 @@ bool spd_inverse(const std::vector<double>& a, std::vector<double>& inv) {
 // with central-difference gradient and Hessian (steps h); the precision is −H plus a weak Gaussian
 // stand-in for the prior (1/prior_sd²) so flat directions (ρ for point-source data) stay proper.
 // Returns the number of log-posterior evaluations; cov receives the inverse precision.
-std::size_t laplace_mode(const nn::BatchLogDensity& f, std::vector<double>& x, const double* h,
+std::size_t laplace_mode(const stats::BatchLogDensity& f, std::vector<double>& x, const double* h,
                          const double* prior_sd, std::vector<double>& cov) {
   std::size_t evals = 0;
   std::vector<double> P(D * D);
@@ -353,7 +353,7 @@ int main(int argc, char** argv) {
   ro.likelihood.finite_source = !a.point_source;
   ro.use_device = a.device;
   std::printf("# parts 2-3 with the %s model\n", a.point_source ? "POINT-SOURCE" : "finite-source");
-  const nn::BatchLogDensity logpost = pipeline::make_log_posterior(obs, ro);
+  const stats::BatchLogDensity logpost = pipeline::make_log_posterior(obs, ro);
   std::vector<double> init(16 * D);
   for (std::size_t w = 0; w < 16; ++w)
     for (std::size_t d = 0; d < D; ++d)
@@ -364,13 +364,13 @@ int main(int argc, char** argv) {
     logpost(init.data(), 16, lp.data());
     for (std::size_t w = 0; w < 16; ++w) best_seed[w % 2] = std::max(best_seed[w % 2], lp[w]);
   }
-  nn::EnsembleOptions eo;
+  stats::EnsembleOptions eo;
   eo.n_walkers = 16;
   eo.max_steps = a.mcmc_steps;
   eo.check_every = 0;
   eo.seed = 11;
   auto t_mcmc = Clock::now();
-  const nn::EnsembleResult mc = nn::run_ensemble_mcmc(logpost, init.data(), D, eo);
+  const stats::EnsembleResult mc = stats::run_ensemble_mcmc(logpost, init.data(), D, eo);
   const double mcmc_s = seconds_since(t_mcmc);
   std::size_t in_mode[2] = {0, 0};
   double best_lp[2] = {-INFINITY, -INFINITY};
@@ -462,7 +462,7 @@ int main(int argc, char** argv) {
                   std::exp(c.log_support));
     }
   }
-  nn::ProposalSampler sampler = [&](std::size_t n, double* th, double* lq) {
+  stats::ProposalSampler sampler = [&](std::size_t n, double* th, double* lq) {
     std::uniform_real_distribution<double> u01;
     for (std::size_t i = 0; i < n; ++i) {
       double u = u01(prng);

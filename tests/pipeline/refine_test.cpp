@@ -84,7 +84,7 @@ void invert4(const double* a, double* inv) {  // Gauss–Jordan, small and well-
     for (int j = 0; j < 4; ++j) inv[i * 4 + j] = m[i][j + 4];
 }
 
-Laplace laplace(const nn::BatchLogDensity& f) {
+Laplace laplace(const stats::BatchLogDensity& f) {
   double x[D];
   std::copy(kTruth, kTruth + D, x);
   const double h[4] = {2e-4, 2e-3, 2e-4, 2e-4};
@@ -217,7 +217,7 @@ TEST(Refine, ImportanceSamplingRecoversLaplacePosterior) {
   std::vector<double> th, lq;
   f.P.sample(6000, 1, th, lq);
   const auto r = refine_is(f.obs.view(), th.data(), lq.data(), 6000, f.opt);
-  ASSERT_EQ(r.is.w.status, nn::IsStatus::ok) << r.is.w.message;
+  ASSERT_EQ(r.is.w.status, stats::IsStatus::ok) << r.is.w.message;
   std::cout << "IS: " << r.is.w.message << " in " << r.seconds << " s\n";
   EXPECT_GT(r.is.w.n_eff, 500.0);
   EXPECT_EQ(r.n_outside_prior, 0u);
@@ -256,7 +256,7 @@ TEST(Refine, SamplesOutsideThePriorReportCleanly) {
     th[i * D + 3] = -1.0;  // u0 < 0: outside the prior
   }
   const auto r = refine_is(f.obs.view(), th.data(), lq.data(), 10, f.opt);
-  EXPECT_EQ(r.is.w.status, nn::IsStatus::no_valid_weights);
+  EXPECT_EQ(r.is.w.status, stats::IsStatus::no_valid_weights);
   EXPECT_EQ(r.n_outside_prior, 10u);
   EXPECT_TRUE(r.summary.mean.empty());
   EXPECT_THROW(refine_mcmc(f.obs.view(), th.data(), 10, f.opt), std::invalid_argument);
@@ -308,10 +308,10 @@ TEST(Refine, McmcKeepsBothCloseAndWideModes) {
   std::vector<double> init(16 * D);
   for (std::size_t w = 0; w < 16; ++w)
     for (std::size_t d = 0; d < D; ++d) init[w * D + d] = (w % 2 ? wide[d] : close[d]) + 0.1 * sig[d] * n01(rng);
-  nn::EnsembleOptions eo;
+  stats::EnsembleOptions eo;
   eo.max_steps = 400;  // walkers alternate close/wide so both red-blue halves hold both modes
   eo.check_every = 0;
-  const auto r = nn::run_ensemble_mcmc(logpost, init.data(), D, eo);
+  const auto r = stats::run_ensemble_mcmc(logpost, init.data(), D, eo);
   std::size_t wide_walkers = 0;
   double best[2] = {-INFINITY, -INFINITY};
   for (std::size_t w = 0; w < 16; ++w) wide_walkers += r.chain[((r.n_steps - 1) * 16 + w) * D] > 0.0;

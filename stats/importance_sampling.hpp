@@ -1,4 +1,4 @@
-// nn/importance_sampling.hpp — self-normalized importance sampling of a proposal (e.g. a neural
+// stats/importance_sampling.hpp — self-normalized importance sampling of a proposal (e.g. a neural
 // surrogate posterior q(θ|x)) into an asymptotically exact posterior (nbi's SNPE-IS, §3).
 //
 //   log w_i = log p̃(θ_i) − log q(θ_i),   p̃ = p(x|θ)·p(θ) (unnormalized target),
@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 
 // Batched log-density: theta is n×dim (row-major), logp receives n values (−inf allowed).
 using BatchLogDensity = std::function<void(const double* theta, std::size_t n, double* logp)>;
@@ -94,4 +94,4 @@ double weighted_quantile(const double* theta, const double* w, std::size_t n, st
 std::vector<std::size_t> resample_indices(const double* w, std::size_t n, std::size_t n_out,
                                           std::uint64_t seed);
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats

@@ -1,5 +1,5 @@
 // Ensemble MCMC and its diagnostics on targets with known answers (Gaussians, AR(1) series).
-#include "nn/ensemble_mcmc.hpp"
+#include "stats/ensemble_mcmc.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,9 +8,9 @@
 #include <iostream>
 #include <random>
 
-#include "nn/mcmc_diagnostics.hpp"
+#include "stats/mcmc_diagnostics.hpp"
 
-using namespace lensflow::nn;
+using namespace lensflow::stats;
 
 namespace {
 

@@ -1,5 +1,5 @@
-// nn/ensemble_mcmc.cpp — stretch-move ensemble sampler with red-blue batched updates.
-#include "nn/ensemble_mcmc.hpp"
+// stats/ensemble_mcmc.cpp — stretch-move ensemble sampler with red-blue batched updates.
+#include "stats/ensemble_mcmc.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,9 +8,9 @@
 #include <stdexcept>
 
 #include "core/xoshiro.hpp"
-#include "nn/mcmc_diagnostics.hpp"
+#include "stats/mcmc_diagnostics.hpp"
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 namespace {
 
 void check_logp(const double* lp, std::size_t n, const char* where) {
@@ -216,4 +216,4 @@ WalkerSeeds seed_walkers(const double* candidates, const double* candidate_logp,
   return out;
 }
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats

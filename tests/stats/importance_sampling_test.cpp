@@ -1,12 +1,12 @@
 // Importance sampling on toy Gaussians where the exact answer is known analytically.
-#include "nn/importance_sampling.hpp"
+#include "stats/importance_sampling.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-using namespace lensflow::nn;
+using namespace lensflow::stats;
 
 namespace {
 

@@ -1,12 +1,12 @@
-// nn/mcmc_diagnostics.cpp — autocorrelation time (FFT + Sokal window) and split-R̂.
-#include "nn/mcmc_diagnostics.hpp"
+// stats/mcmc_diagnostics.cpp — autocorrelation time (FFT + Sokal window) and split-R̂.
+#include "stats/mcmc_diagnostics.hpp"
 
 #include <cmath>
 #include <complex>
 #include <limits>
 #include <stdexcept>
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 namespace {
 
 // In-place iterative radix-2 FFT (size a power of two); inverse without the 1/n factor.
@@ -139,4 +139,4 @@ std::vector<double> split_rhat(const double* chain, std::size_t n_steps, std::si
   return rhat;
 }
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats

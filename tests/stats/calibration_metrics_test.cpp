@@ -1,14 +1,14 @@
 // Calibration metrics on synthetic posteriors whose answer is known analytically: a conjugate
 // Gaussian model gives exactly calibrated posteriors (uniform PIT, nominal coverage); shifted or
 // widened posteriors must be detected; modes of known mixtures must be found.
-#include "nn/calibration_metrics.hpp"
+#include "stats/calibration_metrics.hpp"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 
-using namespace lensflow::nn;
+using namespace lensflow::stats;
 
 namespace {
 

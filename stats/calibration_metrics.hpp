@@ -1,4 +1,4 @@
-// nn/calibration_metrics.hpp — accuracy and calibration of posterior samples against known truths
+// stats/calibration_metrics.hpp — accuracy and calibration of posterior samples against known truths
 // (Zhang et al. 2021 §4.4–4.5, SPEC §6). Generic: nothing here knows about microlensing; each
 // parameter comes with its prior range and prior density.
 //
@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 
 struct ModeOptions {
   int bins = 100;      // histogram bins over [lo, hi]
@@ -116,4 +116,4 @@ class CalibrationMetrics {
   std::size_t n_events_ = 0;
 };
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats

@@ -1,5 +1,5 @@
-// nn/importance_sampling.cpp — log-space self-normalized importance weights, top-up, summaries.
-#include "nn/importance_sampling.hpp"
+// stats/importance_sampling.cpp — log-space self-normalized importance weights, top-up, summaries.
+#include "stats/importance_sampling.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "core/hash.hpp"
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 namespace {
 
 constexpr double kNoEvidence = -1e308;
@@ -212,4 +212,4 @@ std::vector<std::size_t> resample_indices(const double* w, std::size_t n, std::s
   return out;
 }
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats

@@ -1,5 +1,5 @@
-// nn/calibration_metrics.cpp — see calibration_metrics.hpp.
-#include "nn/calibration_metrics.hpp"
+// stats/calibration_metrics.cpp — see calibration_metrics.hpp.
+#include "stats/calibration_metrics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,7 +8,7 @@
 
 #include "core/thread_pool.hpp"
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 
 Modes find_modes(const float* x, std::size_t n, std::size_t stride, double lo, double hi,
                  const ModeOptions& opt) {
@@ -229,4 +229,4 @@ std::vector<ParameterMetrics> CalibrationMetrics::finish() const {
   return res;
 }
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats

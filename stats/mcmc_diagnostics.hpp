@@ -1,4 +1,4 @@
-// nn/mcmc_diagnostics.hpp — convergence diagnostics for ensemble MCMC chains.
+// stats/mcmc_diagnostics.hpp — convergence diagnostics for ensemble MCMC chains.
 //
 // Chains are stored step-major, as the ensemble sampler writes them:
 //   chain[(step * n_walkers + walker) * dim + d].
@@ -17,7 +17,7 @@
 #include <cstddef>
 #include <vector>
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 
 // Normalized autocorrelation function ρ(k), k = 0..n-1, of one series x[0], x[stride], ...
 // (n values), computed with a zero-padded FFT (O(n log n)). ρ(0) = 1; a constant series gives
@@ -37,4 +37,4 @@ std::vector<double> integrated_autocorr_time(const double* chain, std::size_t n_
 std::vector<double> split_rhat(const double* chain, std::size_t n_steps, std::size_t n_walkers,
                                std::size_t dim, std::size_t first_step = 0);
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats

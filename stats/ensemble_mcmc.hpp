@@ -1,4 +1,4 @@
-// nn/ensemble_mcmc.hpp — affine-invariant ensemble sampler (Goodman & Weare 2010 stretch move, as
+// stats/ensemble_mcmc.hpp — affine-invariant ensemble sampler (Goodman & Weare 2010 stretch move, as
 // in emcee) for refining a surrogate posterior with the exact log-density.
 //
 // Red-blue split: the walkers are split into two halves; each half moves using walkers of the
@@ -24,9 +24,9 @@
 #include <string>
 #include <vector>
 
-#include "nn/importance_sampling.hpp"  // BatchLogDensity
+#include "stats/importance_sampling.hpp"  // BatchLogDensity
 
-namespace lensflow::nn {
+namespace lensflow::stats {
 
 struct EnsembleOptions {
   std::size_t n_walkers = 16;     // even, >= 2·dim
@@ -81,4 +81,4 @@ WalkerSeeds seed_walkers(const double* candidates, const double* candidate_logp,
                          std::size_t dim, std::size_t n_walkers, const BatchLogDensity& log_density,
                          double jitter = 1e-3, std::uint64_t seed = 1);
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::stats
