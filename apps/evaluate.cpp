@@ -30,6 +30,7 @@
 #include "core/fs.hpp"
 #include "core/thread_pool.hpp"
 #include "io/h5file.hpp"
+#include "io/prior_fields.hpp"
 #include "lens/caustics.hpp"
 #include "pipeline/inference.hpp"
 #include "pipeline/trainer.hpp"
@@ -140,7 +141,7 @@ int main(int argc, char** argv) {
                                  " events");
     }
     const auto truth = r.read_f64("theta_true");
-    const sim::PriorBox prior = pipeline::prior_from_attr(r.attr_f64s("/", "prior"));
+    const sim::PriorBox prior = io::prior_from_attr(r.attr_f64s("/", "prior"));
     const auto specs = pipeline::theta_marginals(prior);
     const std::vector<int64_t> n_valid = r.has("n_valid") ? r.read_i64("n_valid") : std::vector<int64_t>();
 

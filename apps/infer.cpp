@@ -37,11 +37,13 @@
 #include "core/atomic_file.hpp"
 #include "core/fs.hpp"
 #include "core/thread_pool.hpp"
+#include "io/checkpoint.hpp"
 #include "io/dataset.hpp"
 #include "io/h5file.hpp"
-#include "nn/checkpoint.hpp"
+#include "io/observed_io.hpp"
+#include "io/prior_fields.hpp"
+#include "io/run_setup.hpp"
 #include "pipeline/inference.hpp"
-#include "pipeline/observed_io.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/refine.hpp"
 #include "pipeline/training_data.hpp"
@@ -110,7 +112,7 @@ int main(int argc, char** argv) {
                                std::to_string(kMaxSamplesPerEvent) +
                                " samples per event (one event's samples are drawn and summarized in memory "
                                "together); draw several runs with different --seed instead");
-    const std::string setup_path = pipeline::run_setup_path_for(model_path);
+    const std::string setup_path = io::run_setup_path_for(model_path);
     const std::string csv_path = summary_path_for(out_path);
     {  // Outputs that would overwrite an input are refused before any work.
       std::vector<core::NamedPath> inputs = {{"--model", model_path}, {"the model's setup", setup_path}};
@@ -123,11 +125,11 @@ int main(int argc, char** argv) {
     const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
     if (dev == ad::Device::CUDA && !ad::cuda_available())
       throw std::runtime_error("--device cuda: no CUDA device available (or built without CUDA)");
-    const pipeline::RunSetup setup = pipeline::read_run_setup(setup_path);
-    const nn::PosteriorConfig cfg = nn::read_checkpoint_config(model_path);
+    const io::RunSetup setup = io::read_run_setup(setup_path);
+    const nn::PosteriorConfig cfg = io::read_checkpoint_config(model_path);
     nn::PosteriorModel model(cfg);
     model.to(dev);
-    nn::load_checkpoint(model_path, model);
+    io::load_checkpoint(model_path, model);
     const auto& rc = setup.realization;
     const int64_t L = int64_t(rc.n_win), D = sim::kThetaDim;
     if (cfg.featurizer.length != L || cfg.flow.dim != D || cfg.featurizer.in_channels != 1)
@@ -141,19 +143,19 @@ int main(int argc, char** argv) {
     // The events: either realized test-set rows or read light curves.
     std::unique_ptr<io::DatasetReader> data;
     std::unique_ptr<pipeline::RealizedDataset> test_src;
-    pipeline::ObservedSet observed;
+    io::ObservedSet observed;
     int64_t E = 0;
     if (!test_dir.empty()) {
       data = std::make_unique<io::DatasetReader>(test_dir);
-      if (pipeline::prior_to_attr(pipeline::prior_from_settings(data->settings())) !=
-          pipeline::prior_to_attr(rc.prior))
+      if (io::prior_to_attr(io::prior_from_attr(data->settings().prior)) !=
+          io::prior_to_attr(rc.prior))
         throw std::runtime_error(test_dir + ": its prior differs from the one the model was trained on");
       auto rows = data->split_rows(io::Split::test, setup.split);
       if (rows.empty()) throw std::runtime_error(test_dir + ": the test split is empty");
       test_src = std::make_unique<pipeline::RealizedDataset>(*data, rows, rc, setup.seed ^ kTestRealizationSalt, threads);
       E = test_src->size();
     } else {
-      observed = pipeline::read_observed(input, pipeline::parse_nan_policy(nan), L);
+      observed = io::read_observed(input, io::parse_nan_policy(nan), L);
       E = observed.n_events;
     }
     if (max_events > 0) E = std::min(E, max_events);
@@ -316,7 +318,7 @@ int main(int argc, char** argv) {
     for (int64_t d = 0; d < D; ++d) names += std::string(d ? "," : "") + sim::kThetaNames[d];
     w.attr("/", "format", std::string("lensflow-posterior"));
     w.attr("/", "theta_names", names);
-    w.attr("/", "prior", pipeline::prior_to_attr(rc.prior));
+    w.attr("/", "prior", io::prior_to_attr(rc.prior));
     w.attr("/", "theta_mean", tf.mean);
     w.attr("/", "theta_std", tf.std);
     w.attr("/", "log_std_sum", tf.log_std_sum());

@@ -25,6 +25,7 @@
 #include "core/fs.hpp"
 #include "core/thread_pool.hpp"
 #include "io/dataset.hpp"
+#include "io/prior_fields.hpp"
 #include "lens/batch_validate.hpp"
 #include "pipeline/progress.hpp"
 #include "sim/priors.hpp"
@@ -56,11 +57,8 @@ void parse_range(const std::string& opt, const std::string& text, double& lo, do
 
 io::DatasetSettings settings_of(const sim::SimulationConfig& c, std::uint64_t n_events, std::uint64_t per_shard,
                                 std::uint64_t num_shards) {
-  const sim::PriorBox& p = c.prior;
   io::DatasetSettings s;
-  s.prior = {p.s_min,  p.s_max,  p.q_min,         p.q_max,          p.alpha_min, p.alpha_max,
-             p.u0_min, p.u0_max, p.t0_min,        p.t0_max,         p.tE_min,    p.tE_max,
-             p.log10_tE_mean,    p.log10_tE_sigma, p.rho_min,       p.rho_max,   p.fs_min,    p.fs_max};
+  s.prior = io::prior_to_attr(c.prior);
   s.seed = c.seed;
   s.n_events = n_events;
   s.events_per_shard = per_shard;

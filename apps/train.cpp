@@ -21,6 +21,8 @@
 #include "core/fs.hpp"
 #include "core/thread_pool.hpp"
 #include "io/dataset.hpp"
+#include "io/prior_fields.hpp"
+#include "io/run_setup.hpp"
 #include "pipeline/model_configs.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/trainer.hpp"
@@ -86,15 +88,15 @@ int main(int argc, char** argv) {
     const auto val_rows = data.split_rows(io::Split::validation, split);
     if (train_rows.empty()) throw std::runtime_error(data_dir + ": no training events after the split");
 
-    pipeline::RunSetup setup;
+    io::RunSetup setup;
     setup.realization = pipeline::realization_for(data);
     setup.seed = seed;
     setup.split = split;
     setup.dataset = data_dir;
     const std::string setup_path = out_dir + "/setup.h5";
     if (core::path_exists(out_dir + "/checkpoint.h5") && core::path_exists(setup_path)) {
-      const auto old = pipeline::read_run_setup(setup_path);
-      if (pipeline::prior_to_attr(old.realization.prior) != pipeline::prior_to_attr(setup.realization.prior) ||
+      const auto old = io::read_run_setup(setup_path);
+      if (io::prior_to_attr(old.realization.prior) != io::prior_to_attr(setup.realization.prior) ||
           old.seed != seed || old.split.test_fraction != split.test_fraction ||
           old.split.validation_fraction != split.validation_fraction)
         throw std::runtime_error(setup_path + ": this run was started with another prior, seed or split; "
@@ -118,7 +120,7 @@ int main(int argc, char** argv) {
     pipeline::Trainer trainer(cfg, train_src, val_rows.empty() ? nullptr : &val_src, opt, out_dir);
     // Written before training so that a checkpoint never exists without its setup.
     core::make_dirs(out_dir);
-    pipeline::write_run_setup(setup_path, setup);
+    io::write_run_setup(setup_path, setup);
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
 

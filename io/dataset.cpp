@@ -12,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/hash.hpp"
+#include "io/prior_fields.hpp"
 
 namespace lensflow::io {
 
@@ -24,7 +25,7 @@ void write_settings(H5Writer& w, const DatasetSettings& s) {
   w.attr("/", "format", std::string(kFormat));
   w.attr("/", "format_version", kDatasetFormatVersion);
   w.attr("/", "lensflow_version", s.lensflow_version);
-  w.attr("/", "prior_names", std::string(kPriorAttrNames));
+  w.attr("/", "prior_names", prior_field_names());
   w.attr("/", "prior", s.prior);
   w.attr("/", "seed", std::int64_t(s.seed));
   w.attr("/", "n_events", std::int64_t(s.n_events));
@@ -54,7 +55,7 @@ DatasetSettings read_settings(const H5Reader& r) {
   DatasetSettings s;
   s.lensflow_version = r.attr_str("/", "lensflow_version");
   s.prior = r.attr_f64s("/", "prior");
-  if (s.prior.size() != kPriorAttrCount) throw H5Error(r.path() + ": attribute 'prior' must hold 18 values");
+  if (s.prior.size() != kPriorFieldCount) throw H5Error(r.path() + ": attribute 'prior' must hold 18 values");
   s.seed = std::uint64_t(r.attr_i64("/", "seed"));
   s.n_events = std::uint64_t(r.attr_i64("/", "n_events"));
   s.events_per_shard = std::uint64_t(r.attr_i64("/", "events_per_shard"));
@@ -148,7 +149,7 @@ void write_shard(const std::string& path, const DatasetSettings& s, const ShardD
   if (d.theta_raw.size() != N * kThetaRawCols || d.mag.size() != N * s.n_t || d.chi2_dof.size() != N ||
       d.all_chi2_dof.size() != d.n_drawn || N > d.n_drawn)
     throw std::invalid_argument("write_shard: inconsistent array sizes for " + path);
-  if (s.prior.size() != kPriorAttrCount) throw std::invalid_argument("write_shard: prior must hold 18 values");
+  if (s.prior.size() != kPriorFieldCount) throw std::invalid_argument("write_shard: prior must hold 18 values");
   H5Writer w(path);
   write_settings(w, s);
   w.attr("/", "shard", std::int64_t(d.shard));

@@ -11,9 +11,9 @@
 #include "autodiff/ops.hpp"
 #include "core/atomic_file.hpp"
 #include "core/fs.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/device.hpp"
 #include "nn/adam.hpp"
-#include "nn/checkpoint.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/schedule.hpp"
 
@@ -212,15 +212,15 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
 
   TrainOutcome out;
   out.total_steps = total;
-  nn::TrainState st;
+  io::TrainState st;
   Partial part;
   const std::string ckpt = checkpoint_path();
   if (core::path_exists(ckpt)) {
-    const nn::PosteriorConfig saved = nn::read_checkpoint_config(ckpt);
+    const nn::PosteriorConfig saved = io::read_checkpoint_config(ckpt);
     if (saved != cfg_)
       throw std::runtime_error(ckpt + ": holds a different model configuration; use another --out "
                                "directory or the same --config");
-    nn::load_checkpoint(ckpt, *model_, &adam, &st);
+    io::load_checkpoint(ckpt, *model_, &adam, &st);
     const auto mismatch = [&](const std::string& what, double a, double b) {
       throw std::runtime_error(ckpt + ": was trained with " + what + " " + std::to_string(a) +
                                ", this run asks for " + std::to_string(b) +
@@ -240,7 +240,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
     st.total_steps = total;
     st.lr0 = opt_.lr;
     st.lr_min = opt_.lr_min;
-    st.rngs = {nn::RngState{opt_.seed, 0}};
+    st.rngs = {io::RngState{opt_.seed, 0}};
   }
   out.start_step = st.step;
 
@@ -251,7 +251,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
     core::TextOutput log(run_dir_ + "/log.csv", core::SpecialFiles::refuse);
     format_epoch_log(log.stream(), out.history);
     log.close();
-    nn::save_checkpoint(ckpt, *model_, &adam, st);
+    io::save_checkpoint(ckpt, *model_, &adam, st);
     log.file().commit();
   };
 
@@ -316,7 +316,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
     if (std::isfinite(rec.val_nll) && rec.val_nll < st.best_val_loss) {
       st.best_val_loss = rec.val_nll;
       st.history = pack_history(out.history, part, 0.0);  // up to this epoch, not the last save's
-      nn::save_checkpoint(run_dir_ + "/best.h5", *model_, nullptr, st);
+      io::save_checkpoint(run_dir_ + "/best.h5", *model_, nullptr, st);
     }
     save(0.0);
     if (on_epoch) on_epoch(rec);

@@ -1,13 +1,6 @@
 // pipeline/training_data.hpp — the simulated training set as the trainer sees it: stored
 // magnification sequences (io/dataset.hpp) realized on the fly (sim/realization.hpp: random
-// window, f_s, S/N, noise, time reversal, preprocessing), and the run setup that inference needs
-// to undo the standardization.
-//
-// Run setup file (RUN_DIR/setup.h5, written by `lensflow-train` beside checkpoint.h5, read by
-// `lensflow-infer`): attributes on "/": format = "lensflow-run-setup", prior (18 values, order of
-// io::kPriorAttrNames), theta_mean and theta_std (8 each: the standardization), n_seq, n_win, dt,
-// t0_seq, snr_min, snr_max, time_reversal, seed (realization seed), test_fraction,
-// validation_fraction, split_salt, dataset (path used for training).
+// window, f_s, S/N, noise, time reversal, preprocessing).
 #pragma once
 
 #include <cstdint>
@@ -22,24 +15,8 @@
 
 namespace lensflow::pipeline {
 
-// The PriorBox of a dataset's settings (its 18-value "prior" attribute).
-sim::PriorBox prior_from_settings(const io::DatasetSettings& s);
-std::vector<double> prior_to_attr(const sim::PriorBox& p);
-sim::PriorBox prior_from_attr(const std::vector<double>& v);  // throws on a wrong count
-
 // The realization matching a dataset (its prior, sequence length and cadence; window of n_win).
 sim::RealizationConfig realization_for(const io::DatasetReader& data, std::size_t n_win = 7200);
-
-struct RunSetup {
-  sim::RealizationConfig realization;
-  uint64_t seed = 0;
-  io::SplitOptions split;
-  std::string dataset;
-};
-void write_run_setup(const std::string& path, const RunSetup& s);
-RunSetup read_run_setup(const std::string& path);  // std::runtime_error naming the file
-// RUN_DIR/setup.h5 for a checkpoint path RUN_DIR/checkpoint.h5 (any file name in RUN_DIR).
-std::string run_setup_path_for(const std::string& checkpoint_path);
 
 // Rows of a dataset realized on the fly: x = the preprocessed window [n_win, 1], θ standardized.
 // Sample position p is dataset row rows[p]; its randomness is keyed by (seed, epoch, event index).

@@ -24,9 +24,9 @@
 #include "autodiff/ops.hpp"
 #include "bench/bench_util.hpp"
 #include "core/thread_pool.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/device.hpp"
 #include "nn/adam.hpp"
-#include "nn/checkpoint.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/posterior_model.hpp"
 
@@ -221,10 +221,10 @@ int main(int argc, char** argv) {
   const std::string path = o.keep_checkpoint.empty()
                                ? "/tmp/lensflow_model_bench_" + std::to_string(::getpid()) + ".h5"
                                : o.keep_checkpoint;
-  ms = time_ms(o, [&] { nn::save_checkpoint(path, model, &adam, nn::TrainState{}); });
+  ms = time_ms(o, [&] { io::save_checkpoint(path, model, &adam, io::TrainState{}); });
   std::snprintf(buf, sizeof buf, "%.1f MB file", std::filesystem::file_size(path) / 1e6);
   row("checkpoint save (model + Adam)", "", ms, buf);
-  ms = time_ms(o, [&] { nn::load_checkpoint(path, model, &adam); });
+  ms = time_ms(o, [&] { io::load_checkpoint(path, model, &adam); });
   row("checkpoint load (model + Adam)", "", ms);
   if (o.keep_checkpoint.empty()) std::filesystem::remove(path);
 

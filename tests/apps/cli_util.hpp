@@ -20,6 +20,7 @@
 
 #include "core/fs.hpp"
 #include "io/dataset.hpp"
+#include "io/prior_fields.hpp"
 #include "pipeline/trainer.hpp"
 #include "pipeline/training_data.hpp"
 #include "sim/priors.hpp"
@@ -166,7 +167,7 @@ inline std::string poison_first_dataset(const std::string& path, const std::stri
 inline void write_tiny_dataset(const std::string& dir, int n, uint64_t seed) {
   const sim::PriorBox prior;
   io::DatasetSettings s;
-  s.prior = pipeline::prior_to_attr(prior);
+  s.prior = io::prior_to_attr(prior);
   s.seed = seed;
   s.n_events = uint64_t(n);
   s.events_per_shard = uint64_t(n);

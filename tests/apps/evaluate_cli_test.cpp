@@ -9,6 +9,7 @@
 
 #include "cli_util.hpp"
 #include "io/h5file.hpp"
+#include "io/prior_fields.hpp"
 #include "pipeline/inference.hpp"
 #include "sim/priors.hpp"
 
@@ -44,7 +45,7 @@ void write_posterior(const std::string& path, int truth_rows, const std::vector<
   w.write("n_valid", n_valid.data(), {E});
   if (truth_rows > 0) w.write("theta_true", truth.data(), {uint64_t(truth_rows), D});
   w.attr("/", "format", std::string("lensflow-posterior"));
-  w.attr("/", "prior", pipeline::prior_to_attr(prior));
+  w.attr("/", "prior", io::prior_to_attr(prior));
   w.commit();
 }
 }  // namespace

@@ -11,7 +11,7 @@
 #include <cstdlib>
 
 #include "core/thread_pool.hpp"
-#include "nn/checkpoint.hpp"
+#include "io/checkpoint.hpp"
 #include "pipeline/trainer.hpp"
 #include "synthetic_source.hpp"
 #include "tests/gpu_required.hpp"
@@ -176,7 +176,7 @@ TEST(ThetaMarginals, PriorDensitiesIntegrateToOne) {
 TEST_F(TrainedTiny, CudaSamplesMatchCpu) {
   LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "built without CUDA or no CUDA device visible";
   nn::PosteriorModel gpu(model().config());
-  nn::load_checkpoint(trainer_->checkpoint_path(), gpu);
+  io::load_checkpoint(trainer_->checkpoint_path(), gpu);
   gpu.to(ad::Device::CUDA);
   std::vector<float> x, th;
   three_events(x, th);

@@ -13,8 +13,8 @@
 #include <numeric>
 
 #include "core/thread_pool.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/device.hpp"
-#include "nn/checkpoint.hpp"
 #include "synthetic_source.hpp"
 #include "tests/gpu_required.hpp"
 
@@ -69,7 +69,7 @@ TEST(Trainer, LossDecreasesAndBeatsThePriorOnHeldOutData) {
   int rows = -1;
   while (std::getline(log, line)) ++rows;
   EXPECT_EQ(rows, 8);
-  EXPECT_NO_THROW(nn::read_checkpoint_config(dir + "/best.h5"));
+  EXPECT_NO_THROW(io::read_checkpoint_config(dir + "/best.h5"));
   std::system(("rm -rf " + dir).c_str());
 }
 

@@ -1,5 +1,5 @@
-// pipeline/observed_io.cpp — see observed_io.hpp.
-#include "pipeline/observed_io.hpp"
+// io/observed_io.cpp — see observed_io.hpp.
+#include "io/observed_io.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -12,7 +12,7 @@
 
 #include "io/h5file.hpp"
 
-namespace lensflow::pipeline {
+namespace lensflow::io {
 namespace {
 
 [[noreturn]] void fail(const std::string& path, const std::string& what) {
@@ -345,4 +345,4 @@ ObservedSet read_observed(const std::string& path, NanPolicy nan, int64_t length
   return s;
 }
 
-}  // namespace lensflow::pipeline
+}  // namespace lensflow::io

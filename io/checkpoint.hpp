@@ -1,4 +1,4 @@
-// nn/checkpoint.hpp — save/load a PosteriorModel, its Adam state and the training state to one
+// nn/checkpoint.hpp — save/load a nn::PosteriorModel, its nn::Adam state and the training state to one
 // HDF5 file (written atomically through io::H5Writer), so that training resumes exactly.
 //
 // Layout (plain HDF5, readable with h5py):
@@ -6,13 +6,13 @@
 //                  every config field ("featurizer.n_blocks", "flow.dim", "flow.clamp",
 //                  "init_seed", ...), training state ("train.epoch", "train.step",
 //                  "train.total_steps", "train.lr0", "train.lr_min", "train.best_val_loss"),
-//                  Adam settings ("adam.step", "adam.lr", "adam.beta1", ...; present when saved
+//                  nn::Adam settings ("adam.step", "adam.lr", "adam.beta1", ...; present when saved
 //                  with an optimizer, flagged by "adam.present" = 1).
 //   /params/<name>      one dataset per parameter, the parameter's shape (names as
-//                        Module::named_parameters, e.g. "flow.blocks.0.made.l0.weight")
+//                        nn::Module::named_parameters, e.g. "flow.blocks.0.made.l0.weight")
 //   /orderings          int64 [n_blocks + 1, D]: degree of each dimension per flow block, then
 //                        the base's
-//   /adam/m/<name>, /adam/v/<name>   Adam moments (when saved with an optimizer)
+//   /adam/m/<name>, /adam/v/<name>   nn::Adam moments (when saved with an optimizer)
 //   /train/rng          int64 [n, 2]: (seed, offset) of each training generator (when any)
 //   /train/history      float64 [n]: free-form per-epoch record kept by the trainer (when any)
 // Loading checks the format, the version, the configuration (field by field), every parameter's
@@ -29,7 +29,7 @@
 #include "nn/adam.hpp"
 #include "nn/posterior_model.hpp"
 
-namespace lensflow::nn {
+namespace lensflow::io {
 
 inline constexpr int64_t kCheckpointVersion = 1;
 
@@ -50,15 +50,15 @@ struct TrainState {
 };
 
 // Writes `path` atomically. `adam` may be null (an inference-only file).
-void save_checkpoint(const std::string& path, const PosteriorModel& model, const Adam* adam,
+void save_checkpoint(const std::string& path, const nn::PosteriorModel& model, const nn::Adam* adam,
                      const TrainState& state);
 
 // The configuration stored in a checkpoint (to build the model before load_checkpoint).
-PosteriorConfig read_checkpoint_config(const std::string& path);
+nn::PosteriorConfig read_checkpoint_config(const std::string& path);
 
-// Loads parameters into `model` (whose config must equal the file's), and, when given, the Adam
+// Loads parameters into `model` (whose config must equal the file's), and, when given, the nn::Adam
 // state into `adam` (the file must hold one) and the training state into `state`.
-void load_checkpoint(const std::string& path, PosteriorModel& model, Adam* adam = nullptr,
+void load_checkpoint(const std::string& path, nn::PosteriorModel& model, nn::Adam* adam = nullptr,
                      TrainState* state = nullptr);
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::io

@@ -1,5 +1,6 @@
-// Checkpoints: round trip (outputs, next Adam step, training state), exact resume, and clear
-// errors for another configuration, another version, truncated, foreign and missing files.
+// Checkpoints: round trip (outputs, next Adam step, training state), exact resume, a model saved
+// from the GPU loads on the CPU, and clear errors for another configuration, another version,
+// truncated, foreign and missing files.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -9,8 +10,9 @@
 #include <fstream>
 
 #include "autodiff/ops.hpp"
+#include "io/checkpoint.hpp"
 #include "io/h5file.hpp"
-#include "nn/checkpoint.hpp"
+#include "tests/gpu_required.hpp"
 
 namespace lensflow::nn {
 namespace {
@@ -74,7 +76,7 @@ TEST(Checkpoint, RoundTripGivesIdenticalOutputsAndNextStep) {
   Adam adam_a(a.parameters());
   ad::Generator gen(5);
   train_steps(a, adam_a, gen, 3);
-  TrainState st;
+  io::TrainState st;
   st.epoch = 2;
   st.step = 3;
   st.total_steps = 100;
@@ -82,14 +84,14 @@ TEST(Checkpoint, RoundTripGivesIdenticalOutputsAndNextStep) {
   st.best_val_loss = 1.25;
   st.rngs = {{5, gen.offset()}, {0xFFFFFFFFFFFFFFF0ull, 7}};
   st.history = {3.0, 2.5, 2.25};
-  save_checkpoint(path, a, &adam_a, st);
+  io::save_checkpoint(path, a, &adam_a, st);
 
-  EXPECT_EQ(read_checkpoint_config(path), a.config());
-  PosteriorConfig file_cfg = read_checkpoint_config(path);
+  EXPECT_EQ(io::read_checkpoint_config(path), a.config());
+  PosteriorConfig file_cfg = io::read_checkpoint_config(path);
   PosteriorModel b(file_cfg);
   Adam adam_b(b.parameters());
-  TrainState st_b;
-  load_checkpoint(path, b, &adam_b, &st_b);
+  io::TrainState st_b;
+  io::load_checkpoint(path, b, &adam_b, &st_b);
   expect_same_params(a, b);
   EXPECT_EQ(adam_b.step_count(), 3);
   EXPECT_EQ(st_b.epoch, 2);
@@ -130,15 +132,15 @@ TEST(Checkpoint, ResumeIsExact) {
     Adam adam_f(first.parameters());
     ad::Generator gf(21);
     train_steps(first, adam_f, gf, 3);
-    TrainState st;
+    io::TrainState st;
     st.step = 3;
     st.rngs = {{gf.seed(), gf.offset()}};
-    save_checkpoint(path, first, &adam_f, st);
+    io::save_checkpoint(path, first, &adam_f, st);
   }  // "interrupted"
-  PosteriorModel resumed(read_checkpoint_config(path));
+  PosteriorModel resumed(io::read_checkpoint_config(path));
   Adam adam_r(resumed.parameters());
-  TrainState st;
-  load_checkpoint(path, resumed, &adam_r, &st);
+  io::TrainState st;
+  io::load_checkpoint(path, resumed, &adam_r, &st);
   ad::Generator gr(st.rngs.at(0).seed);
   gr.set_offset(st.rngs.at(0).offset);
   train_steps(resumed, adam_r, gr, 3);
@@ -150,19 +152,19 @@ TEST(Checkpoint, OtherConfigurationIsRejectedByName) {
   const std::string path = tmp_path("config");
   c.paths.push_back(path);
   PosteriorModel a(cfg());
-  save_checkpoint(path, a, nullptr, TrainState{});
+  io::save_checkpoint(path, a, nullptr, io::TrainState{});
   PosteriorConfig other = cfg();
   other.flow.hidden = 20;
   PosteriorModel b(other);
   const auto before = b.named_parameters().front().second.to_f32();
-  const std::string e = error_of([&] { load_checkpoint(path, b); });
+  const std::string e = error_of([&] { io::load_checkpoint(path, b); });
   EXPECT_NE(e.find("flow.hidden"), std::string::npos) << e;
   EXPECT_NE(e.find(path), std::string::npos) << e;
   EXPECT_EQ(b.named_parameters().front().second.to_f32(), before);  // untouched
   // Asking for optimizer state from a file saved without it.
   PosteriorModel same(cfg());
   Adam adam(same.parameters());
-  EXPECT_NE(error_of([&] { load_checkpoint(path, same, &adam); }).find("no optimizer state"),
+  EXPECT_NE(error_of([&] { io::load_checkpoint(path, same, &adam); }).find("no optimizer state"),
             std::string::npos);
 }
 
@@ -173,7 +175,7 @@ TEST(Checkpoint, WrongVersionForeignTruncatedAndMissingFiles) {
   c.paths = {good, ver, foreign, trunc, garbage};
   PosteriorModel m(cfg());
   Adam adam(m.parameters());
-  save_checkpoint(good, m, &adam, TrainState{});
+  io::save_checkpoint(good, m, &adam, io::TrainState{});
 
   {  // a checkpoint-looking file of a future version
     io::H5Writer w(ver);
@@ -183,8 +185,8 @@ TEST(Checkpoint, WrongVersionForeignTruncatedAndMissingFiles) {
     w.attr("/", "format_version", int64_t{99});
     w.commit();
   }
-  EXPECT_NE(error_of([&] { load_checkpoint(ver, m); }).find("format version 99"), std::string::npos)
-      << error_of([&] { load_checkpoint(ver, m); });
+  EXPECT_NE(error_of([&] { io::load_checkpoint(ver, m); }).find("format version 99"), std::string::npos)
+      << error_of([&] { io::load_checkpoint(ver, m); });
 
   {  // valid HDF5, not a checkpoint
     io::H5Writer w(foreign);
@@ -192,21 +194,37 @@ TEST(Checkpoint, WrongVersionForeignTruncatedAndMissingFiles) {
     w.write("data", v, {2});
     w.commit();
   }
-  EXPECT_NE(error_of([&] { read_checkpoint_config(foreign); }).find("not a lensflow checkpoint"),
+  EXPECT_NE(error_of([&] { io::read_checkpoint_config(foreign); }).find("not a lensflow checkpoint"),
             std::string::npos);
 
   // Truncated copy of a real checkpoint.
   fs::copy_file(good, trunc, fs::copy_options::overwrite_existing);
   fs::resize_file(trunc, fs::file_size(good) / 2);
-  const std::string et = error_of([&] { load_checkpoint(trunc, m, &adam); });
+  const std::string et = error_of([&] { io::load_checkpoint(trunc, m, &adam); });
   EXPECT_FALSE(et.empty());
   EXPECT_NE(et.find(trunc), std::string::npos) << et;
 
   { std::ofstream(garbage) << "this is not HDF5 at all"; }
-  EXPECT_FALSE(error_of([&] { load_checkpoint(garbage, m); }).empty());
-  EXPECT_FALSE(error_of([&] { load_checkpoint(tmp_path("does_not_exist"), m); }).empty());
+  EXPECT_FALSE(error_of([&] { io::load_checkpoint(garbage, m); }).empty());
+  EXPECT_FALSE(error_of([&] { io::load_checkpoint(tmp_path("does_not_exist"), m); }).empty());
   // After all the failures the good file still loads.
-  EXPECT_NO_THROW(load_checkpoint(good, m, &adam));
+  EXPECT_NO_THROW(io::load_checkpoint(good, m, &adam));
+}
+
+TEST(Checkpoint, AModelSavedFromTheDeviceLoadsOnTheHost) {
+  LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "no CUDA build or no CUDA device: not checked";
+  const PosteriorConfig cfg = PosteriorConfig::tiny(32, 4);
+  PosteriorModel gpu(cfg);
+  gpu.to(ad::Device::CUDA);
+  Adam adam(gpu.parameters());
+  const std::string path = tmp_path("from_device");
+  io::save_checkpoint(path, gpu, &adam, io::TrainState{});
+  PosteriorModel back(cfg);
+  io::load_checkpoint(path, back, nullptr);
+  std::remove(path.c_str());
+  const auto pb = back.named_parameters(), pg = gpu.named_parameters();
+  for (size_t i = 0; i < pb.size(); ++i)
+    EXPECT_EQ(pb[i].second.to_f32(), pg[i].second.to_f32()) << pb[i].first;
 }
 
 }  // namespace

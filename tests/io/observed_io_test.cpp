@@ -1,6 +1,6 @@
 // Readers of user light curves: .npy fixtures written by NumPy itself (tests/data/observed/
 // make_observed.py: flux[e, j] = 1000 + 10 e + 0.5 j), .h5 and .csv written here; and their errors.
-#include "pipeline/observed_io.hpp"
+#include "io/observed_io.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -11,7 +11,7 @@
 #include "io/h5file.hpp"
 #include "sim/realization.hpp"
 
-using namespace lensflow::pipeline;
+using namespace lensflow::io;
 
 namespace {
 

@@ -1,4 +1,4 @@
-#include "nn/checkpoint.hpp"
+#include "io/checkpoint.hpp"
 
 #include <cmath>
 #include <cstring>
@@ -8,7 +8,7 @@
 #include "autodiff/ops.hpp"
 #include "io/h5file.hpp"
 
-namespace lensflow::nn {
+namespace lensflow::io {
 
 namespace {
 
@@ -26,7 +26,7 @@ uint64_t bits_u64(int64_t v) {
 }
 
 // Every integer config field, by its attribute key (seeds stored bit-cast to int64).
-std::vector<std::pair<std::string, int64_t*>> int_fields(PosteriorConfig& c) {
+std::vector<std::pair<std::string, int64_t*>> int_fields(nn::PosteriorConfig& c) {
   auto& f = c.featurizer;
   auto& w = c.flow;
   return {{"featurizer.in_channels", &f.in_channels}, {"featurizer.length", &f.length},
@@ -39,7 +39,7 @@ std::vector<std::pair<std::string, int64_t*>> int_fields(PosteriorConfig& c) {
           {"flow.n_blocks", &w.n_blocks},             {"flow.hidden", &w.hidden},
           {"flow.n_hidden", &w.n_hidden},             {"flow.components", &w.components}};
 }
-std::vector<std::pair<std::string, double*>> real_fields(PosteriorConfig& c) {
+std::vector<std::pair<std::string, double*>> real_fields(nn::PosteriorConfig& c) {
   return {{"flow.clamp", &c.flow.clamp}, {"flow.final_scale", &c.flow.final_scale}};
 }
 
@@ -89,7 +89,7 @@ ad::Tensor read_tensor(const io::H5Reader& r, const std::string& name, const ad:
   return t.to(like.device());
 }
 
-PosteriorConfig read_config(const io::H5Reader& r) {
+nn::PosteriorConfig read_config(const io::H5Reader& r) {
   if (!r.has_attr("/", "format") || r.attr_str("/", "format") != kFormat)
     throw fail(r.path(), "not a lensflow checkpoint (no format = \"" + std::string(kFormat) +
                              "\" attribute)");
@@ -97,7 +97,7 @@ PosteriorConfig read_config(const io::H5Reader& r) {
   if (version != kCheckpointVersion)
     throw fail(r.path(), "format version " + std::to_string(version) + ", this build reads " +
                              std::to_string(kCheckpointVersion));
-  PosteriorConfig c;
+  nn::PosteriorConfig c;
   for (auto& [key, p] : int_fields(c)) *p = r.attr_i64("/", key);
   for (auto& [key, p] : real_fields(c)) *p = r.attr_f64("/", key);
   c.flow.order_seed = bits_u64(r.attr_i64("/", "flow.order_seed"));
@@ -105,7 +105,7 @@ PosteriorConfig read_config(const io::H5Reader& r) {
   return c;
 }
 
-std::string config_diff(PosteriorConfig file, PosteriorConfig model) {
+std::string config_diff(nn::PosteriorConfig file, nn::PosteriorConfig model) {
   std::ostringstream os;
   auto fi = int_fields(file), mi = int_fields(model);
   for (size_t i = 0; i < fi.size(); ++i)
@@ -122,7 +122,7 @@ std::string config_diff(PosteriorConfig file, PosteriorConfig model) {
   return os.str();
 }
 
-std::vector<int64_t> flat_orderings(const ConditionalFlow& flow) {
+std::vector<int64_t> flat_orderings(const nn::ConditionalFlow& flow) {
   std::vector<int64_t> out;
   for (const auto& o : flow.orderings()) out.insert(out.end(), o.begin(), o.end());
   return out;
@@ -130,9 +130,9 @@ std::vector<int64_t> flat_orderings(const ConditionalFlow& flow) {
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, const PosteriorModel& model, const Adam* adam,
+void save_checkpoint(const std::string& path, const nn::PosteriorModel& model, const nn::Adam* adam,
                      const TrainState& st) {
-  PosteriorConfig cfg = model.config();
+  nn::PosteriorConfig cfg = model.config();
   io::H5Writer w(path);
   const auto params = model.named_parameters();
   for (const auto& [name, t] : params) write_tensor(w, "params/" + name, t);
@@ -186,7 +186,7 @@ void save_checkpoint(const std::string& path, const PosteriorModel& model, const
   w.commit();
 }
 
-PosteriorConfig read_checkpoint_config(const std::string& path) {
+nn::PosteriorConfig read_checkpoint_config(const std::string& path) {
   try {
     io::H5Reader r(path);
     return read_config(r);
@@ -195,11 +195,11 @@ PosteriorConfig read_checkpoint_config(const std::string& path) {
   }
 }
 
-void load_checkpoint(const std::string& path, PosteriorModel& model, Adam* adam,
+void load_checkpoint(const std::string& path, nn::PosteriorModel& model, nn::Adam* adam,
                      TrainState* state) {
   try {
     io::H5Reader r(path);
-    const PosteriorConfig file_cfg = read_config(r);
+    const nn::PosteriorConfig file_cfg = read_config(r);
     if (file_cfg != model.config())
       throw fail(path, "configuration differs from the model's:" + config_diff(file_cfg, model.config()));
 
@@ -212,11 +212,11 @@ void load_checkpoint(const std::string& path, PosteriorModel& model, Adam* adam,
       throw fail(path, "flow orderings differ from the ones this build derives from "
                        "flow.order_seed (or are missing)");
 
-    AdamOptions opt;
+    nn::AdamOptions opt;
     int64_t adam_step = 0;
     if (adam) {
       if (!r.has_attr("/", "adam.present") || r.attr_i64("/", "adam.present") != 1)
-        throw fail(path, "holds no optimizer state (saved without Adam)");
+        throw fail(path, "holds no optimizer state (saved without nn::Adam)");
       if (adam->params().size() != params.size())
         throw fail(path, "the optimizer holds " + std::to_string(adam->params().size()) +
                              " parameters, the model " + std::to_string(params.size()));
@@ -262,4 +262,4 @@ void load_checkpoint(const std::string& path, PosteriorModel& model, Adam* adam,
   }
 }
 
-}  // namespace lensflow::nn
+}  // namespace lensflow::io

@@ -1,4 +1,4 @@
-// pipeline/observed_io.hpp — reads user light curves (observed or simulated elsewhere) for
+// io/observed_io.hpp — reads user light curves (observed or simulated elsewhere) for
 // `lensflow-infer --input FILE`.
 //
 // The network was trained on 72-day windows sampled every 0.01 day: every light curve must have
@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-namespace lensflow::pipeline {
+namespace lensflow::io {
 
 constexpr int64_t kObservedLength = 7200;  // 72 days at 0.01 day
 constexpr double kObservedCadence = 0.01;  // days
@@ -59,4 +59,4 @@ ObservedSet read_observed(const std::string& path, NanPolicy nan = NanPolicy::er
 // Parses "error" / "interpolate" (for command lines); throws std::invalid_argument otherwise.
 NanPolicy parse_nan_policy(const std::string& s);
 
-}  // namespace lensflow::pipeline
+}  // namespace lensflow::io
