@@ -27,18 +27,18 @@ Tensor draw(bool normal, const Shape& shape, Generator& gen, Device device, DTyp
   Tensor t = Tensor::empty(shape, dtype, device);
   const int64_t n = t.numel();
   const uint64_t offset = gen.advance(uint64_t(n));
-  if (device == Device::CUDA) {
-    LF_CUDA(normal ? kernels::rand_normal_cuda(t.data<float>(), n, gen.seed(), offset)
-                   : kernels::rand_uniform_cuda(t.data<float>(), n, gen.seed(), offset));
-  } else {
-    dispatch_cpu(dtype, [&](auto tag) {
-      using T = decltype(tag);
-      if (normal)
-        kernels::rand_normal_cpu<T>(t.data<T>(), n, gen.seed(), offset);
-      else
-        kernels::rand_uniform_cpu<T>(t.data<T>(), n, gen.seed(), offset);
-    });
-  }
+  on_device(t, [&] {
+    if (normal)
+      kernels::rand_normal_cuda(t.data<float>(), n, gen.seed(), offset);
+    else
+      kernels::rand_uniform_cuda(t.data<float>(), n, gen.seed(), offset);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    if (normal)
+      kernels::rand_normal_cpu<T>(t.data<T>(), n, gen.seed(), offset);
+    else
+      kernels::rand_uniform_cpu<T>(t.data<T>(), n, gen.seed(), offset);
+  });
   return t;
 }
 }  // namespace

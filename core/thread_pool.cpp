@@ -15,12 +15,14 @@ thread_local bool in_pool_work = false;  // inside a chunk: nested loops run ser
 
 // One parallel loop: chunks [0, total) claimed in order; guarded by the pool's mutex.
 struct Job {
+  Job(const std::function<void(int64_t)>& f, int64_t chunks, int max_threads)
+      : fn(&f), total(chunks), max_helpers(max_threads - 1), unfinished(chunks) {}
   const std::function<void(int64_t)>* fn;
   int64_t total;
-  int max_helpers;        // workers allowed besides the caller
-  int64_t next = 0;       // next chunk to claim
-  int64_t unfinished;     // chunks not yet finished
-  int helpers = 0;        // workers on this job now
+  int max_helpers;     // workers allowed besides the caller
+  int64_t next = 0;    // next chunk to claim
+  int64_t unfinished;  // chunks not yet finished
+  int helpers = 0;     // workers on this job now
   std::exception_ptr error;
 };
 
@@ -45,7 +47,7 @@ class Pool {
 
   // Runs fn(c) for every chunk c in [0, chunks) on the caller and at most max_threads - 1 workers.
   void run(int64_t chunks, int max_threads, const std::function<void(int64_t)>& fn) {
-    Job job{&fn, chunks, max_threads - 1, 0, chunks};
+    Job job(fn, chunks, max_threads);
     std::unique_lock<std::mutex> lk(m_);
     jobs_.push_back(&job);
     if (job.max_helpers > 0) cv_.notify_all();

@@ -90,9 +90,7 @@ void* device_alloc(size_t bytes) {
       cudaGetLastError();
       e = cudaMalloc(&ptr, cls);
     }
-    if (e != cudaSuccess)
-      cuda::throw_cuda(e, ("device_alloc of " + std::to_string(cls) + " bytes").c_str(), __FILE__,
-                       __LINE__);
+    core::cuda_check(e, "device_alloc", (std::to_string(cls) + " bytes").c_str());
   }
   p.hand_out(ptr, cls);
   return ptr;
@@ -183,7 +181,7 @@ void copy_host_to_device_async(void* dst, const void* src, size_t bytes) {
   const cudaError_t r = e == cudaSuccess ? cudaEventRecord(b.done, cuda::stream()) : e;
   if (r != cudaSuccess) {
     s.free.push_back(b);
-    cuda::throw_cuda(r, "copy_host_to_device_async", __FILE__, __LINE__);
+    core::cuda_check(r, "copy_host_to_device_async", "cudaMemcpyAsync");
   }
   s.busy.push_back(b);
 }
