@@ -18,6 +18,9 @@ void make_dirs(const std::string& dir);
 // True when something (file, directory, link target) exists at `path`.
 bool path_exists(const std::string& path);
 
+// The directory of the running program (from /proc/self/exe); "" when it cannot be read.
+std::string executable_dir();
+
 bool same_file(const std::string& a, const std::string& b);
 
 struct NamedPath {

@@ -70,8 +70,7 @@ step "5/6 infer the test set ($N_SAMPLES samples per event)"
   --n-samples "$N_SAMPLES" --device "$DEVICE" --threads "$THREADS" --seed "$SEED"
 
 step "6/6 evaluate and plot"
-"$BIN/lensflow-evaluate" --posterior "$POST" --out "$EVAL" --plots --plot-events 3 \
-  --plot-script scripts/plot_evaluation.py
+"$BIN/lensflow-evaluate" --posterior "$POST" --out "$EVAL" --plots --plot-events 3
 
 printf '\nDemo finished. Outputs in %s/:\n' "$OUT"
 printf '  training log      %s/log.csv\n' "$RUN"
