@@ -4,8 +4,9 @@
 // The network was trained on 72-day windows sampled every 0.01 day: every light curve must have
 // exactly `length` (7,200) flux values on that regular grid, the first point at the window start
 // (t0 is then reported relative to the first point; add `t_start` for absolute times). Flux is in
-// the simulation's units (photon counts with baseline F_s + F_b = SNR², SPEC §2); the same
-// preprocessing as in training is applied afterwards by the caller.
+// the simulation's units (photon counts with baseline F_s + F_b = SNR²,
+// docs/conventions.md §Noise model); the same preprocessing as in training is applied afterwards by
+// the caller.
 //
 // Formats (chosen by file extension):
 //   .h5 / .hdf5  dataset "flux", shape [N, length] or [length]; optional "time" of the same shape

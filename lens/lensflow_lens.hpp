@@ -2,9 +2,10 @@
 //
 // Everything another microlensing code needs: point-source and finite-source binary-lens
 // magnifications for arrays of source positions, and whole light curves for arrays of events, on
-// CPU threads or on a CUDA device. Frames and conventions are those of SPEC §2 (see
-// lens/binary_lens.hpp and lens/trajectory.hpp): COM origin, primary at -s q/(1+q), secondary at
-// +s/(1+q), α in degrees. q > 1 is accepted (the body at +x is then the heavier one).
+// CPU threads or on a CUDA device. Frames and conventions are those of
+// docs/conventions.md §Frame and §Trajectory (see lens/binary_lens.hpp and lens/trajectory.hpp):
+// COM origin, primary at -s q/(1+q), secondary at +s/(1+q), α in degrees. q > 1 is accepted (the
+// body at +x is then the heavier one).
 //
 // Host calls take host pointers and run on lensflow's worker pool (core/thread_pool.hpp: one per
 // process, all cores unless core::set_num_threads says otherwise), at most n_threads of its threads

@@ -1,5 +1,6 @@
-// nn/featurizer.hpp — the ResNet-GRU featurizer (Zhang et al. 2021 §2.2, SPEC §5): compresses a
-// channels-last light curve x[B, L, C_in] into a feature vector h[B, out_dim].
+// nn/featurizer.hpp — the ResNet-GRU featurizer (Zhang et al. 2021 §2.2,
+// docs/conventions.md §Network): compresses a channels-last light curve x[B, L, C_in] into a
+// feature vector h[B, out_dim].
 //
 //   n_blocks residual blocks: y = relu(LN(conv(x))); y = LN(conv(y)); out = relu(y + skip(x)),
 //   skip = identity, or a 1x1 conv where the channel count changes; max-pool by 2 after each of

@@ -1,5 +1,5 @@
-// pipeline/inference.hpp — batched posterior sampling with prior-support rejection (SPEC §6), and
-// per-parameter summaries.
+// pipeline/inference.hpp — batched posterior sampling with prior-support rejection
+// (docs/conventions.md §Inference), and per-parameter summaries.
 //
 // For each observation the flow draws n samples of standardized θ; they are mapped to physical θ
 // (θ = mean + std·z) and the ones outside the prior support are rejected. Events still short of n
@@ -62,7 +62,8 @@ PosteriorSamples sample_posterior(const nn::PosteriorModel& model, const float* 
 std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, int64_t n_obs,
                              const double* theta, const ThetaTransform& tf, int64_t batch_obs = 64);
 
-// The 8 marginals of SPEC §4 in θ space: prior range (histogram range) and prior density.
+// The 8 marginals of docs/conventions.md §Priors in θ space: prior range (histogram range) and
+// prior density.
 std::vector<stats::MarginalSpec> theta_marginals(const sim::PriorBox& p);
 
 // Writes the per-event, per-parameter summary CSV to `out`: event,parameter,median,p16,p84,n_modes,

@@ -5,11 +5,12 @@
 // `--refine is|mcmc` and writes the results.
 //
 // Target: log p(x|θ) + log p(θ) with the exact Gaussian photon-noise likelihood (sim/likelihood.hpp,
-// F_base profiled by default) and the SPEC §4 prior in θ space (sim/priors.hpp, log_prior_theta).
-// θ outside the prior support gets −inf without a likelihood evaluation (no light curve computed).
-// α is treated as the prior's box [0, 360], not as a circle: a posterior straddling 0/360 is cut.
-// Samples: θ rows of kThetaDim = 8 in the SPEC order (log10 s, log10 q, α, u0, t0, log10 tE,
-// log10 ρ, f_s); times of the light curve in the frame of t0 (days from the window start).
+// F_base profiled by default) and the prior of docs/conventions.md §Priors in θ space
+// (sim/priors.hpp, log_prior_theta). θ outside the prior support gets −inf without a likelihood
+// evaluation (no light curve computed). α is treated as the prior's box [0, 360], not as a circle:
+// a posterior straddling 0/360 is cut. Samples: θ rows of kThetaDim = 8 in the order of
+// docs/conventions.md §Priors (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ, f_s); times of the
+// light curve in the frame of t0 (days from the window start).
 #pragma once
 
 #include <cmath>
@@ -27,7 +28,7 @@ namespace lensflow::pipeline {
 
 struct RefineOptions {
   sim::LikelihoodOptions likelihood;  // finite source / accuracy / F_base mode / threads
-  sim::PriorBox prior;                // prior support and density (SPEC §4 defaults)
+  sim::PriorBox prior;                // prior support and density (docs/conventions.md §Priors defaults)
   bool use_device = false;             // likelihood on the GPU (log_likelihood_device)
   stats::IsOptions is;                    // IS top-up target and sample budget
   stats::EnsembleOptions mcmc;            // walkers (16 for D = 8), step budget, convergence, seed

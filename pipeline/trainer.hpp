@@ -1,6 +1,6 @@
-// pipeline/trainer.hpp — the training loop (SPEC §5): Adam, cosine annealing to lr_min over all
-// steps, global gradient-norm clipping, validation NLL each epoch, a checkpoint each epoch, and
-// exact resumption after an interruption.
+// pipeline/trainer.hpp — the training loop (docs/conventions.md §Training): Adam, cosine annealing
+// to lr_min over all steps, global gradient-norm clipping, validation NLL each epoch, a checkpoint
+// each epoch, and exact resumption after an interruption.
 //
 // Run directory:
 //   checkpoint.h5  the latest state (model, Adam, training state), written atomically at the end of

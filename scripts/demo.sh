@@ -9,7 +9,7 @@
 #   EPOCHS=15        training epochs (cosine schedule over all of them)
 #   TRAIN_MINUTES=5  time budget of the training (stops with a checkpoint; rerun to continue)
 #   BATCH=32         batch size (the paper: 512)
-#   CONFIG=small     network size: small (CPU) or paper (SPEC §5, for a GPU)
+#   CONFIG=small     network size: small (CPU) or paper (docs/conventions.md §Network, for a GPU)
 #   N_SAMPLES=2000   posterior samples per test event
 #   TEST_FRACTION=0.1  share of the events kept for the test set (the paper: 5%)
 #   DEVICE=auto      cpu, cuda, or auto (cuda when nvidia-smi sees a GPU and nvcc exists)

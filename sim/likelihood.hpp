@@ -1,8 +1,10 @@
 // sim/likelihood.hpp — the exact Gaussian photon-noise likelihood of an observed light curve under
-// θ = (log10 s, log10 q, α [deg], u0, t0, log10 tE, log10 ρ, f_s) (SPEC §4 order, sim/priors.hpp),
-// batched over many θ and over many light curves. Depends only on lens/.
+// θ = (log10 s, log10 q, α [deg], u0, t0, log10 tE, log10 ρ, f_s) (the order of
+// docs/conventions.md §Priors, sim/priors.hpp), batched over many θ and over many light curves.
+// Depends only on lens/.
 //
-// Model (SPEC §2): g_i = F_base·m_i,  m_i = f_s·A(t_i; θ) + 1 − f_s,  x_i ~ N(g_i, sqrt(g_i)).
+// Model (docs/conventions.md §Noise model):
+//   g_i = F_base·m_i,  m_i = f_s·A(t_i; θ) + 1 − f_s,  x_i ~ N(g_i, sqrt(g_i)).
 // −2 log L(θ, F) = a/F − 2 Σx_i + F·b + n·log F + Σ log m_i + n log 2π,
 //   with a = Σ x_i²/m_i, b = Σ m_i (n = number of used points).
 //

@@ -1,12 +1,14 @@
-// sim/priors.hpp — the training-set priors (SPEC §4, Zhang et al. 2021 eq. 13), sampled from a
-// counter-based RNG (host and device), and their density in the network's parameter space θ.
+// sim/priors.hpp — the training-set priors (docs/conventions.md §Priors, Zhang et al. 2021 eq. 13),
+// sampled from a counter-based RNG (host and device), and their density in the network's parameter
+// space θ.
 //
 // Physical parameters and their priors (ranges configurable through PriorBox):
 //   s ~ LogU(0.2, 5), q ~ LogU(1e-6, 1), α ~ U(0, 360) deg, u0 ~ U(0, 2), t0 ~ U(0, 72) d,
 //   tE ~ TruncLogNormal on [1, 100] d (log10 tE ~ N(1.15, 0.45) truncated to [0, 2]),
 //   ρ ~ LogU(1e-4, 1e-2), f_s ~ LogU(0.1, 1).
-// θ = (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ, f_s), D = 8 (SPEC §4). In θ space the prior
-// is uniform in every component except log10 tE (truncated normal) and f_s (density ∝ 1/f_s).
+// θ = (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ, f_s), D = 8 (docs/conventions.md §Priors).
+// In θ space the prior is uniform in every component except log10 tE (truncated normal) and f_s
+// (density ∝ 1/f_s).
 //
 // Reproducibility: draw number `index` depends only on (seed, index) — component k uses the key
 // (seed, index, k, kPriorStream) of core/counter_rng.hpp — so any shard of any size, on any number

@@ -1,4 +1,5 @@
-// sim/pspl_cut.hpp — the 1L1S (Paczyński, PSPL) cut of the training set (SPEC §4, host and device).
+// sim/pspl_cut.hpp — the 1L1S (Paczyński, PSPL) cut of the training set
+// (docs/conventions.md §1L1S cut; host and device).
 //
 // A binary-lens magnification sequence A(t) is compared with a point-source point-lens model P(t)
 // observed at baseline S/N = snr_base with f_s = 1: flux F = snr_base²·A, variance = the 2L1S flux,
@@ -7,7 +8,7 @@
 // Two modes:
 //   paper — P uses the event's own (t0, u0, tE) (no fit); χ² over t in [window_lo, window_hi) =
 //           [36, 108) d, the central 72 days of the 144-day sequence; dof = n_window - 3 (7197).
-//           Reproduces the paper's 29.1% acceptance (SPEC §4).
+//           Reproduces the paper's 29.1% acceptance (docs/conventions.md §1L1S cut).
 //   fit   — P is the least-squares PSPL (t0, u0, tE) over the whole sequence (Levenberg–Marquardt
 //           in (t0, u0, ln tE) from the event's own values and from three starts built from the
 //           peak of A, the best kept); dof = n_t - 3 (14397). Stricter: only events no single

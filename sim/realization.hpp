@@ -1,11 +1,12 @@
-// sim/realization.hpp — on-the-fly light-curve realization of a training sample (SPEC §4) and the
-// preprocessing the network sees (host and device, same numbers on both).
+// sim/realization.hpp — on-the-fly light-curve realization of a training sample
+// (docs/conventions.md §Training set) and the preprocessing the network sees (host and device, same
+// numbers on both).
 //
 // Given a stored magnification sequence (n_seq = 14,400 points at dt = 0.01 d, event t0 at
 // t0_seq = 72 d) and its event parameters, one realization:
 //   1. window start k uniform in [1, n_seq - n_win] (= [1, 7200]); the window holds sequence
 //      points k … k + n_win - 1 and its time origin is the first of them, so t0 relative to the
-//      window is t0_seq - k·dt ∈ [0, 71.99] d: the SPEC's t0 ~ U(0, 72) on the 0.01-d grid.
+//      window is t0_seq - k·dt ∈ [0, 71.99] d: the prior's t0 ~ U(0, 72) on the 0.01-d grid.
 //      (k = 0 is left out so that the set of window t0 values is closed under time reversal:
 //      k = 0 would give t0 = 72 forward and -0.01 reversed, outside the prior.)
 //   2. f_s ~ the prior's LogU(0.1, 1); SNR_base ~ U(23, 230); F_base = SNR_base² photon counts.
@@ -13,7 +14,8 @@
 //      limit of photon noise), clamped at 1 count (an over-20σ excursion at the lowest S/N: never in
 //      practice, but it keeps the log below finite).
 //   4. with probability 1/2 (time_reversal on) the window is reversed: x'_j = x_{n_win-1-j},
-//      α → -(α + 180) mod 360, t0 → (n_win - 1)·dt - t0, u0 unchanged (SPEC §2).
+//      α → -(α + 180) mod 360, t0 → (n_win - 1)·dt - t0, u0 unchanged
+//      (docs/conventions.md §Trajectory).
 //   5. θ = (log10 s, log10 q, α, u0, t0, log10 tE, log10 ρ, f_s) and its standardization
 //      (θ - mean)/std with the prior's analytic moments (sim/priors.hpp theta_standardization).
 // Randomness: counter-based, keyed by (seed, epoch, sample_id) — sample_id is the event's global

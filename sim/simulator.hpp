@@ -1,5 +1,5 @@
-// sim/simulator.hpp — the training-set simulator (SPEC §4): prior draws → finite-source
-// magnification sequences → 1L1S cut, for a contiguous range of global draw indices.
+// sim/simulator.hpp — the training-set simulator (docs/conventions.md §Training set): prior draws →
+// finite-source magnification sequences → 1L1S cut, for a contiguous range of global draw indices.
 //
 // Draw number i (global, 0-based) is sample_event(prior, seed, i) with t0 replaced by t0_sim (the
 // 144-day sequence has the event's t0 at day 72; the training window later makes t0 uniform).

@@ -1,6 +1,6 @@
 // stats/calibration_metrics.hpp — accuracy and calibration of posterior samples against known truths
-// (Zhang et al. 2021 §4.4–4.5, SPEC §6). Generic: nothing here knows about microlensing; each
-// parameter comes with its prior range and prior density.
+// (Zhang et al. 2021 §4.4–4.5, docs/conventions.md §Inference). Generic: nothing here knows about
+// microlensing; each parameter comes with its prior range and prior density.
 //
 // Per event and parameter (1D marginal of the samples):
 //   modes      — a 100-bin histogram over the prior range [lo, hi]; a bin is a mode when its count

@@ -1,6 +1,6 @@
 // bench_train_bench — training step time, projected epoch time, posterior samples per second and
-// peak host (and device) memory of the posterior model (SPEC §7), on random inputs of the real shapes
-// (7,200-point light curves, 8 parameters).
+// peak host (and device) memory of the posterior model (docs/benchmarks.md), on random inputs of
+// the real shapes (7,200-point light curves, 8 parameters).
 //
 //   bench_train_bench [--config small|paper] [--batch B] [--steps N] [--device auto|cpu|cuda]
 //                     [--threads T] [--obs O] [--samples S] [--train-events N] [--profile P]

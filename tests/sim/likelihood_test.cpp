@@ -245,9 +245,10 @@ TEST(Likelihood, DeviceMatchesHost) {
     log_likelihood_host(c.view(), th.data(), 5, o, h.data(), {fh.data(), nullptr});
     log_likelihood_device(c.view(), th.data(), 5, o, d.data(), {fd.data(), nullptr});
     for (int k = 0; k < 5; ++k) {
-      // Point source: device magnifications equal the host's to ~1e-9 relative (SPEC §3), which
-      // moves log L by << 1e-5 here. Finite source: both backends meet the same tolerance
-      // (1e-3 relative), which bounds the log L difference well below 1 for this curve.
+      // Point source: device magnifications equal the host's to ~1e-9 relative
+      // (docs/forward-model.md §Accuracy), which moves log L by << 1e-5 here. Finite source: both
+      // backends meet the same tolerance (1e-3 relative), which bounds the log L difference well
+      // below 1 for this curve.
       EXPECT_NEAR(d[k], h[k], finite ? 1.0 : 1e-5) << k;
       EXPECT_NEAR(fd[k], fh[k], 1e-6 * fh[k]) << k;
     }

@@ -1,6 +1,7 @@
-// bench/lens/spec_events.hpp — the lens benches' random events: SPEC §4's priors (s, q
-// log-uniform, α uniform, u0 ∈ [0, 2], log10 tE ~ N(1.15, 0.45) truncated to [0, 2], ρ log-uniform)
-// with t0 = 72 d, drawn in one fixed order so a seed always gives the same events.
+// bench/lens/prior_events.hpp — the lens benches' random events: the priors of
+// docs/conventions.md §Priors (s, q log-uniform, α uniform, u0 ∈ [0, 2], log10 tE ~ N(1.15, 0.45)
+// truncated to [0, 2], ρ log-uniform) with t0 = 72 d, drawn in one fixed order so a seed always
+// gives the same events.
 #pragma once
 
 #include <cmath>
