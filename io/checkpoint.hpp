@@ -1,4 +1,4 @@
-// nn/checkpoint.hpp — save/load a nn::PosteriorModel, its nn::Adam state and the training state to one
+// io/checkpoint.hpp — save/load a nn::PosteriorModel, its nn::Adam state and the training state to one
 // HDF5 file (written atomically through io::H5Writer), so that training resumes exactly.
 //
 // Layout (plain HDF5, readable with h5py):

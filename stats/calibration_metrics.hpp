@@ -97,7 +97,7 @@ class CalibrationMetrics {
                      ModeOptions opt = {});
 
   // samples[n_events, n_samples, D] (row-major, D = specs.size()), truth[n_events, D].
-  // Per-event work runs on the kernels thread pool. Returns the per-event marginals
+  // Per-event work runs on core's worker pool. Returns the per-event marginals
   // ([event][parameter]) of this chunk for callers that plot or store them.
   std::vector<std::vector<EventMarginal>> add(const float* samples, const double* truth,
                                               std::size_t n_events, std::size_t n_samples);

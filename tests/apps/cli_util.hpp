@@ -93,7 +93,7 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Names in a directory that are temporary files of io/atomic_file ("*.tmp-*").
+// Names in a directory that are temporary files of core/atomic_file ("*.tmp-*").
 inline std::vector<std::string> temp_files_in(const std::string& dir) {
   std::vector<std::string> out;
   FILE* p = ::popen(("ls -a '" + dir + "' 2>/dev/null").c_str(), "r");
