@@ -53,23 +53,37 @@ inline cudaError_t malloc_or_trim(void** p, std::size_t bytes) {
   return cudaMalloc(p, bytes);
 }
 
-// A device array of T that grows (never shrinks) to the largest size asked for. Growing drops the
-// contents and must not happen while queued work still uses the array (callers synchronize first).
-template <class T>
-class DeviceArray {
+// Device memory (cudaMalloc, trimming the stream-ordered pool when memory runs out) and page-locked
+// host memory (asynchronous copies at full bandwidth).
+struct DeviceMemory {
+  static constexpr const char* kAlloc = "cudaMalloc";
+  static cudaError_t alloc(void** p, std::size_t bytes) { return malloc_or_trim(p, bytes); }
+  static void release(void* p) { cudaFree(p); }
+};
+struct PinnedMemory {
+  static constexpr const char* kAlloc = "cudaMallocHost";
+  static cudaError_t alloc(void** p, std::size_t bytes) { return cudaMallocHost(p, bytes); }
+  static void release(void* p) { cudaFreeHost(p); }
+};
+
+// An array of T in Memory that grows (never shrinks) to the largest size asked for. Growing drops
+// the contents and must not happen while queued work still uses the array (callers synchronize
+// first).
+template <class T, class Memory>
+class GrowingArray {
  public:
-  DeviceArray() = default;
-  DeviceArray(std::size_t n, const char* who) { reserve(n, who); }
-  ~DeviceArray() { cudaFree(p_); }
-  DeviceArray(const DeviceArray&) = delete;
-  DeviceArray& operator=(const DeviceArray&) = delete;
+  GrowingArray() = default;
+  GrowingArray(std::size_t n, const char* who) { reserve(n, who); }
+  ~GrowingArray() { Memory::release(p_); }
+  GrowingArray(const GrowingArray&) = delete;
+  GrowingArray& operator=(const GrowingArray&) = delete;
   T* reserve(std::size_t n, const char* who) {
     if (n == 0) n = 1;
     if (n > cap_) {
-      cudaFree(p_);
+      Memory::release(p_);
       p_ = nullptr;
       cap_ = 0;
-      cuda_check(malloc_or_trim(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMalloc");
+      cuda_check(Memory::alloc(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, Memory::kAlloc);
       cap_ = n;
     }
     return p_;
@@ -81,30 +95,7 @@ class DeviceArray {
   std::size_t cap_ = 0;
 };
 
-// The same in page-locked host memory (asynchronous copies, full bandwidth).
-template <class T>
-class PinnedArray {
- public:
-  PinnedArray() = default;
-  ~PinnedArray() { cudaFreeHost(p_); }
-  PinnedArray(const PinnedArray&) = delete;
-  PinnedArray& operator=(const PinnedArray&) = delete;
-  T* reserve(std::size_t n, const char* who) {
-    if (n == 0) n = 1;
-    if (n > cap_) {
-      cudaFreeHost(p_);
-      p_ = nullptr;
-      cap_ = 0;
-      cuda_check(cudaMallocHost(reinterpret_cast<void**>(&p_), n * sizeof(T)), who, "cudaMallocHost");
-      cap_ = n;
-    }
-    return p_;
-  }
-  T* get() const { return p_; }
-
- private:
-  T* p_ = nullptr;
-  std::size_t cap_ = 0;
-};
+template <class T> using DeviceArray = GrowingArray<T, DeviceMemory>;
+template <class T> using PinnedArray = GrowingArray<T, PinnedMemory>;
 
 }  // namespace lensflow::core
