@@ -65,6 +65,13 @@ InferRun::InferRun(InferOptions opt) : opt_(std::move(opt)), s_(std::make_unique
   State& s = *s_;
   if (o.test_set.empty() == o.input.empty())
     throw std::invalid_argument("give exactly one of --test-set DIR or --input FILE");
+  if (o.refine != "" && o.refine != "is" && o.refine != "mcmc")
+    throw std::invalid_argument("--refine must be is or mcmc (got '" + o.refine + "')");
+  if (o.device != "cpu" && o.device != "cuda")
+    throw std::invalid_argument("--device must be cpu or cuda (got '" + o.device + "')");
+  if (o.n_samples < 1 || o.batch < 1 || o.max_events < 0 || o.store_flux < 0 || o.max_redraws < 0)
+    throw std::invalid_argument("--n-samples and --batch must be >= 1, --max-events, --store-flux and "
+                                "--max-redraws >= 0");
   if (o.n_samples > kMaxSamplesPerEvent)
     throw std::runtime_error("--n-samples " + std::to_string(o.n_samples) + " is more than the limit of " +
                              std::to_string(kMaxSamplesPerEvent) +

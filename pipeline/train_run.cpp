@@ -25,6 +25,8 @@ struct TrainRun::State {
 TrainRun::TrainRun(TrainRunOptions opt) : opt_(std::move(opt)), s_(std::make_unique<State>()) {
   const TrainRunOptions& o = opt_;
   State& s = *s_;
+  if (o.device != "cpu" && o.device != "cuda")
+    throw std::invalid_argument("--device must be cpu or cuda (got '" + o.device + "')");
   core::set_num_threads(o.threads);
   const ad::Device dev = o.device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
   if (dev == ad::Device::CUDA && !ad::cuda_available())
