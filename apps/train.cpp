@@ -48,8 +48,8 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_option("--data", data_dir, "training-set directory (shards written by lensflow-simulate)")->required();
   app.add_option("--out", out_dir, "run directory (checkpoint.h5, best.h5, log.csv, setup.h5)")->required();
-  app.add_option("--config", config, "network size: small (CPU demo) or paper (SPEC §5)")
-      ->check(CLI::IsMember({"small", "paper"}));
+  app.add_option("--config", config, "network size: small (CPU demo), paper (the published network) or a CPU variant (pipeline/model_configs.hpp)")
+      ->check(CLI::IsMember({"small", "paper", "small-fold4", "medium-fold4", "small-bigflow"}));
   app.add_option("--epochs", epochs, "epochs (the cosine schedule anneals over all of them)")->check(CLI::PositiveNumber);
   app.add_option("--batch", batch, "batch size")->check(CLI::PositiveNumber);
   app.add_option("--lr", lr, "initial learning rate (Adam)")->check(CLI::PositiveNumber);
