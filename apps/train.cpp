@@ -31,8 +31,9 @@ int main(int argc, char** argv) {
   bool quiet = false;
   app.add_option("--data", o.data, "training-set directory (shards written by lensflow-simulate)")->required();
   app.add_option("--out", o.out, "run directory (checkpoint.h5, best.h5, log.csv, setup.h5)")->required();
-  app.add_option("--config", o.config, "network size: small (CPU demo) or paper (docs/conventions.md §Network)")
-      ->check(CLI::IsMember({"small", "paper"}));
+  app.add_option("--config", o.config, "network size: small (CPU demo), paper (docs/conventions.md §Network) or a CPU variant "
+                 "(pipeline/model_configs.hpp)")
+      ->check(CLI::IsMember({"small", "paper", "small-fold4", "medium-fold4", "small-bigflow"}));
   app.add_option("--epochs", o.epochs, "epochs (the cosine schedule anneals over all of them)")
       ->check(CLI::PositiveNumber);
   app.add_option("--batch", o.batch, "batch size")->check(CLI::PositiveNumber);

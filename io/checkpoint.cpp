@@ -30,6 +30,7 @@ std::vector<std::pair<std::string, int64_t*>> int_fields(nn::PosteriorConfig& c)
   auto& f = c.featurizer;
   auto& w = c.flow;
   return {{"featurizer.in_channels", &f.in_channels}, {"featurizer.length", &f.length},
+          {"featurizer.input_fold", &f.input_fold},
           {"featurizer.n_blocks", &f.n_blocks},       {"featurizer.n_pools", &f.n_pools},
           {"featurizer.base_channels", &f.base_channels},
           {"featurizer.max_channels", &f.max_channels},
@@ -98,7 +99,8 @@ nn::PosteriorConfig read_config(const io::H5Reader& r) {
     throw fail(r.path(), "format version " + std::to_string(version) + ", this build reads " +
                              std::to_string(kCheckpointVersion));
   nn::PosteriorConfig c;
-  for (auto& [key, p] : int_fields(c)) *p = r.attr_i64("/", key);
+  for (auto& [key, p] : int_fields(c))  // input_fold came later: files without it have none (1)
+    *p = key == "featurizer.input_fold" && !r.has_attr("/", key) ? 1 : r.attr_i64("/", key);
   for (auto& [key, p] : real_fields(c)) *p = r.attr_f64("/", key);
   c.flow.order_seed = bits_u64(r.attr_i64("/", "flow.order_seed"));
   c.init_seed = bits_u64(r.attr_i64("/", "init_seed"));

@@ -29,8 +29,10 @@ void FeaturizerConfig::validate() const {
   check_field(gru_layers > 0, "gru_layers", gru_layers, "must be positive");
   check_field(gru_hidden > 0, "gru_hidden", gru_hidden, "must be positive");
   check_field(out_dim > 0, "out_dim", out_dim, "must be positive");
-  check_field(length > 0 && (length >> n_pools) >= 1, "length", length,
-              "must leave at least one step after n_pools halvings");
+  check_field(input_fold > 0, "input_fold", input_fold, "must be positive");
+  check_field(length > 0 && length % input_fold == 0, "length", length, "must be a multiple of input_fold");
+  check_field(((length / input_fold) >> n_pools) >= 1, "length", length,
+              "must leave at least one step after the fold and n_pools halvings");
 }
 
 int64_t FeaturizerConfig::block_channels(int64_t b) const {
@@ -39,10 +41,10 @@ int64_t FeaturizerConfig::block_channels(int64_t b) const {
   return std::min(c, max_channels);
 }
 
-int64_t FeaturizerConfig::out_length() const { return length >> n_pools; }
+int64_t FeaturizerConfig::out_length() const { return (length / input_fold) >> n_pools; }
 
 bool FeaturizerConfig::operator==(const FeaturizerConfig& o) const {
-  return in_channels == o.in_channels && length == o.length && n_blocks == o.n_blocks &&
+  return in_channels == o.in_channels && length == o.length && input_fold == o.input_fold && n_blocks == o.n_blocks &&
          n_pools == o.n_pools && base_channels == o.base_channels &&
          max_channels == o.max_channels && kernel_size == o.kernel_size &&
          gru_layers == o.gru_layers && gru_hidden == o.gru_hidden && out_dim == o.out_dim;
@@ -75,7 +77,7 @@ ad::Tensor ResBlock::forward(const ad::Tensor& x) const {
 
 Featurizer::Featurizer(const FeaturizerConfig& cfg, ad::Generator& gen) : cfg_(cfg) {
   cfg_.validate();
-  int64_t cin = cfg_.in_channels;
+  int64_t cin = cfg_.in_channels * cfg_.input_fold;
   for (int64_t b = 0; b < cfg_.n_blocks; ++b) {
     const int64_t cout = cfg_.block_channels(b);
     blocks_.push_back(std::make_unique<ResBlock>(cin, cout, cfg_.kernel_size, gen));
@@ -93,7 +95,9 @@ ad::Tensor Featurizer::resnet(const ad::Tensor& x) const {
     throw std::invalid_argument("Featurizer: input must be [B, " + std::to_string(cfg_.length) +
                                 ", " + std::to_string(cfg_.in_channels) + "], got " +
                                 ad::to_string(x.shape()));
-  ad::Tensor y = x;
+  ad::Tensor y = cfg_.input_fold > 1
+                     ? x.reshape({x.dim(0), cfg_.length / cfg_.input_fold, cfg_.input_fold * cfg_.in_channels})
+                     : x;
   for (int64_t b = 0; b < cfg_.n_blocks; ++b) {
     y = blocks_[b]->forward(y);
     if (b < cfg_.n_pools) y = ad::maxpool2(y);

@@ -2,6 +2,7 @@
 // docs/conventions.md §Network): compresses a channels-last light curve x[B, L, C_in] into a
 // feature vector h[B, out_dim].
 //
+//   optionally input_fold consecutive points folded into channels; then
 //   n_blocks residual blocks: y = relu(LN(conv(x))); y = LN(conv(y)); out = relu(y + skip(x)),
 //   skip = identity, or a 1x1 conv where the channel count changes; max-pool by 2 after each of
 //   the first n_pools blocks; block b has min(base_channels * 2^min(b, n_pools), max_channels)
@@ -24,6 +25,9 @@ namespace lensflow::nn {
 struct FeaturizerConfig {
   int64_t in_channels = 1;
   int64_t length = 7200;  // input points per light curve (checked on forward)
+  // Consecutive points folded into channels before the first block ([B, L, C] -> [B, L/f, f*C]):
+  // the first convolution then acts like one of stride f, at 1/f of the cost of the longest layer.
+  int64_t input_fold = 1;
   int64_t n_blocks = 9;
   int64_t n_pools = 7;    // pools after the first n_pools blocks (n_pools <= n_blocks)
   int64_t base_channels = 32;
@@ -35,7 +39,7 @@ struct FeaturizerConfig {
 
   void validate() const;                       // throws std::invalid_argument naming the field
   int64_t block_channels(int64_t b) const;     // output channels of block b
-  int64_t out_length() const;                  // steps seen by the GRU (length / 2^n_pools)
+  int64_t out_length() const;                  // steps seen by the GRU (length / input_fold / 2^n_pools)
   bool operator==(const FeaturizerConfig& o) const;
 };
 

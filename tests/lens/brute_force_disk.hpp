@@ -109,6 +109,9 @@ inline QuadResult brute_force_disk_mag(const BinaryLens& L, cplx zeta0, double r
   // Both directions start from 24 panels (24 × 24 × 225 = 130k point-source solves at least): a cusp
   // tip covering a few per cent of the disk cannot hide between the nodes.
   constexpr int kStartPanels = 24;
+  // Work bound (~3e7 point-source solves at most, about a minute): where it is reached the
+  // returned err says so.
+  constexpr int kMaxInnerPanels = 300, kMaxOuterPanels = 120;
   const double norm = 1.0 - a1 / 3.0;
   const double A0 = binary_point_mag(L, zeta0);
   const double goal = rel_tol * A0;  // the result is >= ~A0 except next to a caustic (then larger)
@@ -122,12 +125,12 @@ inline QuadResult brute_force_disk_mag(const BinaryLens& L, cplx zeta0, double r
       const double w = 1.0 - a1 * (1.0 - std::sqrt(std::max(0.0, 1.0 - r2)));
       return w * point_mag_near_caustic(L, zeta0 + cplx(rho * st, rho * u * ct));
     };
-    const QuadResult q = adaptive_gk15(inner, -1.0, 1.0, 0.1 * goal, kStartPanels);
+    const QuadResult q = adaptive_gk15(inner, -1.0, 1.0, 0.1 * goal, kStartPanels, kMaxInnerPanels);
     evals += q.evals;
     inner_err = std::max(inner_err, q.err);
     return ct * ct * q.value;
   };
-  const QuadResult o = adaptive_gk15(outer, -0.5 * kPi, 0.5 * kPi, 0.5 * goal * kPi * norm, kStartPanels, 400);
+  const QuadResult o = adaptive_gk15(outer, -0.5 * kPi, 0.5 * kPi, 0.5 * goal * kPi * norm, kStartPanels, kMaxOuterPanels);
   return {o.value / (kPi * norm), (o.err + kPi * inner_err) / (kPi * norm), evals + o.evals};
 }
 

@@ -151,5 +151,28 @@ TEST(PosteriorModelTest, LearnsAConditionalGaussian) {
   EXPECT_NEAR(m1, -0.5, 0.1);
 }
 
+
+// input_fold f folds f consecutive points into channels: the first block sees [B, L/f, f·C], which is
+// exactly a stride-f first layer. A folded model equals an unfolded one fed the reshaped input with
+// f input channels, and its size shows in out_length and in the checkpointed config.
+TEST(PosteriorModelTest, InputFoldIsAReshapeIntoChannels) {
+  PosteriorConfig folded = PosteriorConfig::tiny(64, 2);
+  folded.featurizer.input_fold = 4;
+  PosteriorConfig plain = folded;
+  plain.featurizer.input_fold = 1;
+  plain.featurizer.length = 16;
+  plain.featurizer.in_channels = 4;
+  EXPECT_EQ(folded.featurizer.out_length(), plain.featurizer.out_length());
+  PosteriorModel a(folded), b(plain);  // same init_seed and layer shapes: the same weights
+  std::vector<float> x(2 * 64);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = std::sin(0.37f * float(i));
+  const auto ha = a.features(ad::Tensor::from_vector(x, {2, 64, 1})).to_f32();
+  const auto hb = b.features(ad::Tensor::from_vector(x, {2, 16, 4})).to_f32();
+  EXPECT_EQ(ha, hb);
+  PosteriorConfig bad = folded;
+  bad.featurizer.input_fold = 3;  // 64 is not a multiple of 3
+  EXPECT_THROW(bad.validate(), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace lensflow::nn
