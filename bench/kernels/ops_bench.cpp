@@ -4,7 +4,7 @@
 //                        [--min-seconds S] [--no-torch]
 // Defaults: CUDA with featurizer batch 512 when a GPU is present, else CPU with batch 8.
 // Prints a markdown table and "RESULT name value unit" lines. When PyTorch is importable it runs
-// bench/torch_ref.py on the same device and shapes and prints lensflow/PyTorch time ratios.
+// bench/kernels/torch_ops_ref.py on the same device and shapes and prints lensflow/PyTorch time ratios.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -83,14 +83,13 @@ void bench(const Options& o, const std::string& name, const std::string& shape,
   g_rows.push_back({name, fwd, fb});
 }
 
-// Runs bench/torch_ref.py (next to this source) with the same settings; returns its rows.
+// Runs bench/kernels/torch_ops_ref.py (next to this source) with the same settings; returns its rows.
 std::vector<Row> torch_reference(const Options& o) {
   std::vector<Row> rows;
   std::string dir = __FILE__;
   dir = dir.substr(0, dir.find_last_of('/'));  // bench/kernels
-  dir = dir.substr(0, dir.find_last_of('/'));  // bench
   if (std::system("python3 -c 'import torch' >/dev/null 2>&1") != 0) return rows;
-  const std::string cmd = "python3 " + dir + "/torch_ref.py --device " +
+  const std::string cmd = "python3 " + dir + "/torch_ops_ref.py --device " +
                           (o.device == Device::CUDA ? "cuda" : "cpu") + " --batch " +
                           std::to_string(o.batch) + " --flow-batch " +
                           std::to_string(o.flow_batch) + " --threads " +

@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""bench/torch_ref.py — PyTorch reference timings for the ops and the ResNet-GRU featurizer that
+"""bench/kernels/torch_ops_ref.py — PyTorch reference timings for the ops and the ResNet-GRU featurizer that
 bench_ops_bench (bench/kernels/ops_bench.cpp) times in lensflow, at the same shapes.
 
 Usage (on the GPU machine, with PyTorch installed):
-    python3 bench/torch_ref.py --device cuda --batch 8
-    python3 bench/torch_ref.py --device cuda --batch 512 --only featurizer
-    python3 bench/torch_ref.py --device cpu --threads 2 --batch 8
+    python3 bench/kernels/torch_ops_ref.py --device cuda --batch 8
+    python3 bench/kernels/torch_ops_ref.py --device cuda --batch 512 --only featurizer
+    python3 bench/kernels/torch_ops_ref.py --device cpu --threads 2 --batch 8
 Prints a markdown table (best-of-repeats ms of forward, and of forward+backward of sum(output)), the same
 columns as bench_ops_bench, so the two can be divided row by row. TF32 is off by default (lensflow's
 cuBLAS GEMMs are plain FP32); --tf32 turns it on for PyTorch's matmul and cuDNN convolutions.
@@ -14,31 +14,15 @@ import argparse
 import math
 import os
 import sys
-import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-def sync(device):
-    if device.type == "cuda":
-        torch.cuda.synchronize()
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_timing import time_ms  # noqa: E402
 
 
-def time_ms(fn, device, min_seconds):
-    fn()  # warm-up: cuDNN algorithm choice, allocator
-    sync(device)
-    samples = []
-    start = time.perf_counter()
-    while len(samples) < 3 or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        fn()
-        sync(device)
-        samples.append((time.perf_counter() - t0) * 1e3)
-        if len(samples) >= 200:
-            break
-    return min(samples)
 
 
 def bench(name, shape, inputs, f, device, min_seconds):
@@ -77,7 +61,7 @@ def mog_logpdf(z, logits, mu, log_sigma):
 
 # The featurizer is the one of the whole-model reference (bench/nn/torch_model_ref.py), which
 # mirrors nn/featurizer.hpp exactly (bias-free 1x1 skip convolutions included).
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "nn"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "nn"))
 from torch_model_ref import Featurizer  # noqa: E402
 
 
