@@ -1,5 +1,5 @@
-// autodiff/dispatch.hpp — choosing the CPU template or the CUDA kernel for an op (internal), and
-// the argument checks shared by the ops.
+// autodiff/dispatch.hpp — choosing the CPU template or the CUDA kernel for an op (internal; the
+// one place the choice is written), and the argument checks shared by the ops.
 #pragma once
 
 #include <initializer_list>
@@ -7,14 +7,6 @@
 #include <string>
 
 #include "autodiff/tensor.hpp"
-
-// LF_CUDA(stmt): the statement when built with CUDA; otherwise an error (no CUDA tensor can exist
-// in that build, so this is unreachable in practice).
-#if LENSFLOW_HAVE_CUDA
-#define LF_CUDA(...) __VA_ARGS__
-#else
-#define LF_CUDA(...) throw std::logic_error("lensflow was built without CUDA")
-#endif
 
 namespace lensflow::ad {
 
@@ -24,6 +16,26 @@ template <class F> void dispatch_cpu(DType t, F&& f) {
     f(float{});
   else
     f(double{});
+}
+
+// Runs f() in a build with CUDA. A build without CUDA has no CUDA tensor, so reaching this there is
+// a logic error; f (which calls the *_cuda kernels, not compiled in that build) is never called.
+template <class F> void cuda_only(F&& f) {
+#if LENSFLOW_HAVE_CUDA
+  f();
+#else
+  (void)f;
+  throw std::logic_error("lensflow was built without CUDA");
+#endif
+}
+
+// The backend choice of an op: cuda() for a tensor on the GPU (float32 there), cpu(T{}) with T the
+// dtype (float or double) of one on the host.
+template <class Cuda, class Cpu> void on_device(const Tensor& like, Cuda&& cuda, Cpu&& cpu) {
+  if (like.device() == Device::CUDA)
+    cuda_only(cuda);
+  else
+    dispatch_cpu(like.dtype(), cpu);
 }
 
 // Throws std::invalid_argument naming the op unless every tensor is defined and all share the

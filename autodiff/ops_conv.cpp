@@ -17,7 +17,7 @@ Tensor like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.devi
 Tensor im2col_cuda(const Tensor& x, int64_t K) {
   const int64_t B = x.dim(0), L = x.dim(1), C = x.dim(2);
   Tensor cols = Tensor::empty({B * L, K * C}, x.dtype(), x.device());
-  LF_CUDA(kernels::im2col_cuda(x.data<float>(), cols.data<float>(), B, L, C, K));
+  cuda_only([&] { kernels::im2col_cuda(x.data<float>(), cols.data<float>(), B, L, C, K); });
   return cols;
 }
 
@@ -47,7 +47,7 @@ Tensor conv1d_cuda(const Tensor& x, const Tensor& w, const Tensor& b) {
       gemm_on(xd, false, true, rows, KC, Cout, g.raw_data(), Cout, wd.raw_data(), Cout, false,
               gcols.raw_data(), KC);
       dx = like(xd);
-      LF_CUDA(kernels::col2im_cuda(gcols.data<float>(), dx.data<float>(), B, L, Cin, K));
+      cuda_only([&] { kernels::col2im_cuda(gcols.data<float>(), dx.data<float>(), B, L, Cin, K); });
     }
     if (gb) db = sum(g.reshape({rows, Cout}), 0);
     return std::vector<Tensor>{dx, dw, db};
@@ -97,18 +97,16 @@ Tensor conv1d_ln(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor
     mean = Tensor::empty({d.B * d.L}, x.dtype(), x.device());
     rstd = Tensor::empty({d.B * d.L}, x.dtype(), x.device());
   }
-  if (x.device() == Device::CUDA) {
-    LF_CUDA(kernels::conv_ln_forward_cuda(d, fptr(x), fptr(w), fptr(b), fptr(gamma), fptr(beta),
-                                          fptr(res), relu, eps, fptr(z), fptr(mean), fptr(rstd),
-                                          fptr(y)));
-  } else {
-    dispatch_cpu(x.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::conv_ln_forward_cpu<T>(d, tptr<T>(x), tptr<T>(w), tptr<T>(b), tptr<T>(gamma),
-                                      tptr<T>(beta), tptr<T>(res), relu, eps, tptr<T>(z),
-                                      tptr<T>(mean), tptr<T>(rstd), tptr<T>(y));
-    });
-  }
+  on_device(x, [&] {
+    kernels::conv_ln_forward_cuda(d, fptr(x), fptr(w), fptr(b), fptr(gamma), fptr(beta),
+                                  fptr(res), relu, eps, fptr(z), fptr(mean), fptr(rstd),
+                                  fptr(y));
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::conv_ln_forward_cpu<T>(d, tptr<T>(x), tptr<T>(w), tptr<T>(b), tptr<T>(gamma),
+                                    tptr<T>(beta), tptr<T>(res), relu, eps, tptr<T>(z),
+                                    tptr<T>(mean), tptr<T>(rstd), tptr<T>(y));
+  });
   if (!needs_grad({x, w, b, gamma, beta, res})) return y;
   const Tensor xd = x.detach(), wd = w.detach(), gd = ln ? gamma.detach() : Tensor(),
                yd = relu ? y.detach() : Tensor();
@@ -121,20 +119,18 @@ Tensor conv1d_ln(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor
     };
     Tensor dx = gx ? like(xd) : Tensor(), dw = gw ? like(wd) : Tensor(), db = vec(gb),
            dg = vec(gg), dbeta = vec(gbeta), dres = gres ? like(g) : Tensor();
-    if (xd.device() == Device::CUDA) {
-      LF_CUDA(kernels::conv_ln_backward_cuda(d, fptr(xd), fptr(wd), fptr(gd), fptr(z), fptr(mean),
-                                             fptr(rstd), fptr(yd), fptr(g), relu, fptr(dx),
-                                             fptr(dw), fptr(db), fptr(dg), fptr(dbeta),
-                                             fptr(dres)));
-    } else {
-      dispatch_cpu(xd.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        kernels::conv_ln_backward_cpu<T>(d, tptr<T>(xd), tptr<T>(wd), tptr<T>(gd), tptr<T>(z),
-                                         tptr<T>(mean), tptr<T>(rstd), tptr<T>(yd), tptr<T>(g),
-                                         relu, tptr<T>(dx), tptr<T>(dw), tptr<T>(db),
-                                         tptr<T>(dg), tptr<T>(dbeta), tptr<T>(dres));
-      });
-    }
+    on_device(xd, [&] {
+      kernels::conv_ln_backward_cuda(d, fptr(xd), fptr(wd), fptr(gd), fptr(z), fptr(mean),
+                                     fptr(rstd), fptr(yd), fptr(g), relu, fptr(dx),
+                                     fptr(dw), fptr(db), fptr(dg), fptr(dbeta),
+                                     fptr(dres));
+    }, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::conv_ln_backward_cpu<T>(d, tptr<T>(xd), tptr<T>(wd), tptr<T>(gd), tptr<T>(z),
+                                       tptr<T>(mean), tptr<T>(rstd), tptr<T>(yd), tptr<T>(g),
+                                       relu, tptr<T>(dx), tptr<T>(dw), tptr<T>(db),
+                                       tptr<T>(dg), tptr<T>(dbeta), tptr<T>(dres));
+    });
     return std::vector<Tensor>{dx, dw, db, dg, dbeta, dres};
   });
 }

@@ -17,28 +17,24 @@ Tensor unary(const char* name, Unary op, const Tensor& a, double p = 0, double q
   check_same(name, {&a});
   Tensor y = Tensor::empty(a.shape(), a.dtype(), a.device());
   const int64_t n = a.numel();
-  if (a.device() == Device::CUDA) {
-    LF_CUDA(kernels::unary_cuda(op, a.data<float>(), y.data<float>(), n, p, q));
-  } else {
-    dispatch_cpu(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::unary_cpu<T>(op, a.data<T>(), y.data<T>(), n, p, q);
-    });
-  }
+  on_device(a, [&] {
+    kernels::unary_cuda(op, a.data<float>(), y.data<float>(), n, p, q);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::unary_cpu<T>(op, a.data<T>(), y.data<T>(), n, p, q);
+  });
   if (!needs_grad({a})) return y;
   const Tensor xs = a.detach(), ys = y.detach();
   return record(y, name, {a}, [=](const Tensor& g) {
     Tensor gx = Tensor::empty(xs.shape(), xs.dtype(), xs.device());
-    if (xs.device() == Device::CUDA) {
-      LF_CUDA(kernels::unary_backward_cuda(op, xs.data<float>(), ys.data<float>(), g.data<float>(),
-                                           gx.data<float>(), n, p, q));
-    } else {
-      dispatch_cpu(xs.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        kernels::unary_backward_cpu<T>(op, xs.data<T>(), ys.data<T>(), g.data<T>(), gx.data<T>(),
-                                       n, p, q);
-      });
-    }
+    on_device(xs, [&] {
+      kernels::unary_backward_cuda(op, xs.data<float>(), ys.data<float>(), g.data<float>(),
+                                   gx.data<float>(), n, p, q);
+    }, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::unary_backward_cpu<T>(op, xs.data<T>(), ys.data<T>(), g.data<T>(), gx.data<T>(),
+                                     n, p, q);
+    });
     return std::vector<Tensor>{gx};
   });
 }
@@ -68,15 +64,13 @@ Tensor binary_raw(const char* name, Binary op, const Tensor& a, const Tensor& b)
   const bool same = a.shape() == b.shape();
   const kernels::BroadcastIndex ix = broadcast_index(out, a.shape(), b.shape());
   const int64_t n = y.numel();
-  if (a.device() == Device::CUDA) {
-    LF_CUDA(kernels::binary_cuda(op, a.data<float>(), b.data<float>(), y.data<float>(), ix, n,
-                                 same));
-  } else {
-    dispatch_cpu(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::binary_cpu<T>(op, a.data<T>(), b.data<T>(), y.data<T>(), ix, n, same);
-    });
-  }
+  on_device(a, [&] {
+    kernels::binary_cuda(op, a.data<float>(), b.data<float>(), y.data<float>(), ix, n,
+                         same);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::binary_cpu<T>(op, a.data<T>(), b.data<T>(), y.data<T>(), ix, n, same);
+  });
   return y;
 }
 
@@ -110,14 +104,12 @@ Tensor expand(const Tensor& a, const Shape& shape) {
   }
   Tensor y = probe;
   const int64_t n = y.numel();
-  if (a.device() == Device::CUDA) {
-    LF_CUDA(kernels::strided_copy_cuda(a.data<float>(), y.data<float>(), ix, n));
-  } else {
-    dispatch_cpu(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::strided_copy_cpu<T>(a.data<T>(), y.data<T>(), ix, n);
-    });
-  }
+  on_device(a, [&] {
+    kernels::strided_copy_cuda(a.data<float>(), y.data<float>(), ix, n);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::strided_copy_cpu<T>(a.data<T>(), y.data<T>(), ix, n);
+  });
   const Shape from = a.shape();
   return record(y, "expand", {a},
                 [from](const Tensor& g) { return std::vector<Tensor>{sum_to(g, from)}; });

@@ -8,18 +8,16 @@ namespace lensflow::ad {
 
 void gemm_on(const Tensor& like, bool ta, bool tb, int64_t M, int64_t N, int64_t K, const void* A,
              int64_t lda, const void* B, int64_t ldb, bool accumulate, void* C, int64_t ldc) {
-  if (like.device() == Device::CUDA) {
-    LF_CUDA(kernels::gemm_cuda(ta, tb, M, N, K, 1.0f, static_cast<const float*>(A), lda,
-                               static_cast<const float*>(B), ldb, accumulate ? 1.0f : 0.0f,
-                               static_cast<float*>(C), ldc));
-  } else {
-    dispatch_cpu(like.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::gemm_cpu<T>(ta, tb, M, N, K, T(1), static_cast<const T*>(A), lda,
-                           static_cast<const T*>(B), ldb, accumulate ? T(1) : T(0),
-                           static_cast<T*>(C), ldc);
-    });
-  }
+  on_device(like, [&] {
+    kernels::gemm_cuda(ta, tb, M, N, K, 1.0f, static_cast<const float*>(A), lda,
+                       static_cast<const float*>(B), ldb, accumulate ? 1.0f : 0.0f,
+                       static_cast<float*>(C), ldc);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::gemm_cpu<T>(ta, tb, M, N, K, T(1), static_cast<const T*>(A), lda,
+                         static_cast<const T*>(B), ldb, accumulate ? T(1) : T(0),
+                         static_cast<T*>(C), ldc);
+  });
 }
 
 namespace {
@@ -28,18 +26,16 @@ namespace {
 void gemm_batched_on(const Tensor& like, bool ta, bool tb, int64_t M, int64_t N, int64_t K,
                      const void* A, int64_t lda, int64_t sa, const void* B, int64_t ldb,
                      int64_t sb, void* C, int64_t ldc, int64_t sc, int64_t batch) {
-  if (like.device() == Device::CUDA) {
-    LF_CUDA(kernels::gemm_batched_cuda(ta, tb, M, N, K, 1.0f, static_cast<const float*>(A), lda,
-                                       sa, static_cast<const float*>(B), ldb, sb, 0.0f,
-                                       static_cast<float*>(C), ldc, sc, batch));
-  } else {
-    dispatch_cpu(like.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::gemm_batched_cpu<T>(ta, tb, M, N, K, T(1), static_cast<const T*>(A), lda, sa,
-                                   static_cast<const T*>(B), ldb, sb, T(0), static_cast<T*>(C),
-                                   ldc, sc, batch);
-    });
-  }
+  on_device(like, [&] {
+    kernels::gemm_batched_cuda(ta, tb, M, N, K, 1.0f, static_cast<const float*>(A), lda,
+                               sa, static_cast<const float*>(B), ldb, sb, 0.0f,
+                               static_cast<float*>(C), ldc, sc, batch);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::gemm_batched_cpu<T>(ta, tb, M, N, K, T(1), static_cast<const T*>(A), lda, sa,
+                                 static_cast<const T*>(B), ldb, sb, T(0), static_cast<T*>(C),
+                                 ldc, sc, batch);
+  });
 }
 
 // a [R, K] x b [K, N] where a may have leading dims (flattened into R).

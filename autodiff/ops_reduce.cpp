@@ -33,42 +33,36 @@ AxisView view_of(const char* op, const Tensor& a, int axis) {
 
 Tensor reduce_raw(Reduce op, const Tensor& a, const AxisView& v) {
   Tensor y = Tensor::empty(v.kept, a.dtype(), a.device());
-  if (a.device() == Device::CUDA) {
-    LF_CUDA(kernels::reduce_cuda(op, a.data<float>(), y.data<float>(), v.outer, v.n, v.inner));
-  } else {
-    dispatch_cpu(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::reduce_cpu<T>(op, a.data<T>(), y.data<T>(), v.outer, v.n, v.inner);
-    });
-  }
+  on_device(a, [&] {
+    kernels::reduce_cuda(op, a.data<float>(), y.data<float>(), v.outer, v.n, v.inner);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::reduce_cpu<T>(op, a.data<T>(), y.data<T>(), v.outer, v.n, v.inner);
+  });
   return y;
 }
 
 Tensor softmax_impl(const char* name, bool log, const Tensor& a, int axis) {
   const AxisView v = view_of(name, a, axis);
   Tensor y = Tensor::empty(a.shape(), a.dtype(), a.device());
-  if (a.device() == Device::CUDA) {
-    LF_CUDA(kernels::softmax_cuda(log, a.data<float>(), y.data<float>(), v.outer, v.n, v.inner));
-  } else {
-    dispatch_cpu(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::softmax_cpu<T>(log, a.data<T>(), y.data<T>(), v.outer, v.n, v.inner);
-    });
-  }
+  on_device(a, [&] {
+    kernels::softmax_cuda(log, a.data<float>(), y.data<float>(), v.outer, v.n, v.inner);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::softmax_cpu<T>(log, a.data<T>(), y.data<T>(), v.outer, v.n, v.inner);
+  });
   if (!needs_grad({a})) return y;
   const Tensor ys = y.detach();
   return record(y, name, {a}, [=](const Tensor& g) {
     Tensor gx = Tensor::empty(ys.shape(), ys.dtype(), ys.device());
-    if (ys.device() == Device::CUDA) {
-      LF_CUDA(kernels::softmax_backward_cuda(log, ys.data<float>(), g.data<float>(),
-                                             gx.data<float>(), v.outer, v.n, v.inner));
-    } else {
-      dispatch_cpu(ys.dtype(), [&](auto tag) {
-        using T = decltype(tag);
-        kernels::softmax_backward_cpu<T>(log, ys.data<T>(), g.data<T>(), gx.data<T>(), v.outer,
-                                         v.n, v.inner);
-      });
-    }
+    on_device(ys, [&] {
+      kernels::softmax_backward_cuda(log, ys.data<float>(), g.data<float>(),
+                                     gx.data<float>(), v.outer, v.n, v.inner);
+    }, [&](auto tag) {
+      using T = decltype(tag);
+      kernels::softmax_backward_cpu<T>(log, ys.data<T>(), g.data<T>(), gx.data<T>(), v.outer,
+                                       v.n, v.inner);
+    });
     return std::vector<Tensor>{gx};
   });
 }

@@ -18,16 +18,14 @@ void copy_block(const Tensor& src, Tensor& dst, int axis, int64_t src_off, int64
                 int64_t count) {
   const int64_t outer = prod(src.shape(), 0, axis), inner = prod(src.shape(), axis + 1, src.ndim());
   const int64_t ns = src.dim(axis), nd = dst.dim(axis);
-  if (src.device() == Device::CUDA) {
-    LF_CUDA(kernels::copy_block_cuda(src.data<float>(), dst.data<float>(), outer, ns, nd, inner,
-                                     src_off, dst_off, count));
-  } else {
-    dispatch_cpu(src.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::copy_block_cpu<T>(src.data<T>(), dst.data<T>(), outer, ns, nd, inner, src_off,
-                                 dst_off, count);
-    });
-  }
+  on_device(src, [&] {
+    kernels::copy_block_cuda(src.data<float>(), dst.data<float>(), outer, ns, nd, inner,
+                             src_off, dst_off, count);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::copy_block_cpu<T>(src.data<T>(), dst.data<T>(), outer, ns, nd, inner, src_off,
+                               dst_off, count);
+  });
 }
 
 // Indices on the tensor's device for the gather kernels. The device copy is queued without a
@@ -135,27 +133,23 @@ Tensor index_select(const Tensor& a, int axis, const std::vector<int64_t>& idx) 
   out[size_t(ax)] = m;
   Tensor y = Tensor::empty(out, a.dtype(), a.device());
   const auto ix = std::make_shared<const Indices>(idx, a.device());
-  if (a.device() == Device::CUDA) {
-    LF_CUDA(kernels::gather_axis_cuda(a.data<float>(), y.data<float>(), ix->get(), outer, n, m,
-                                      inner));
-  } else {
-    dispatch_cpu(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::gather_axis_cpu<T>(a.data<T>(), y.data<T>(), ix->get(), outer, n, m, inner);
-    });
-  }
+  on_device(a, [&] {
+    kernels::gather_axis_cuda(a.data<float>(), y.data<float>(), ix->get(), outer, n, m,
+                              inner);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::gather_axis_cpu<T>(a.data<T>(), y.data<T>(), ix->get(), outer, n, m, inner);
+  });
   const Shape from = a.shape();
   return record(y, "index_select", {a}, [=](const Tensor& g) {
-    if (g.device() == Device::CUDA) {  // a gather per target row: no atomics, the CPU's sums
-      Tensor gx = Tensor::empty(from, g.dtype(), g.device());
-      LF_CUDA(kernels::gather_sum_axis_cuda(g.data<float>(), gx.data<float>(),
-                                            ix->device_rows_of(n), ix->device_rows_of(n) + n + 1,
-                                            outer, n, m, inner));
-      return std::vector<Tensor>{gx};
-    }
-    Tensor gx = Tensor::zeros(from, g.dtype(), g.device());
-    dispatch_cpu(g.dtype(), [&](auto tag) {
+    Tensor gx;
+    on_device(g, [&] {  // a gather per target row: no atomics, the CPU's sums
+      gx = Tensor::empty(from, g.dtype(), g.device());
+      kernels::gather_sum_axis_cuda(g.data<float>(), gx.data<float>(), ix->device_rows_of(n),
+                                    ix->device_rows_of(n) + n + 1, outer, n, m, inner);
+    }, [&](auto tag) {
       using T = decltype(tag);
+      gx = Tensor::zeros(from, g.dtype(), g.device());
       kernels::scatter_add_axis_cpu<T>(g.data<T>(), gx.data<T>(), ix->get(), outer, n, m, inner);
     });
     return std::vector<Tensor>{gx};
@@ -180,14 +174,12 @@ Tensor transpose(const Tensor& a, int d0, int d1) {
     ix.stride[k] = strides[size_t(k)];
   }
   Tensor y = Tensor::empty(out, a.dtype(), a.device());
-  if (a.device() == Device::CUDA) {
-    LF_CUDA(kernels::strided_copy_cuda(a.data<float>(), y.data<float>(), ix, y.numel()));
-  } else {
-    dispatch_cpu(a.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::strided_copy_cpu<T>(a.data<T>(), y.data<T>(), ix, y.numel());
-    });
-  }
+  on_device(a, [&] {
+    kernels::strided_copy_cuda(a.data<float>(), y.data<float>(), ix, y.numel());
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::strided_copy_cpu<T>(a.data<T>(), y.data<T>(), ix, y.numel());
+  });
   return record(y, "transpose", {a}, [=](const Tensor& g) {
     return std::vector<Tensor>{transpose(g, x0, x1)};
   });

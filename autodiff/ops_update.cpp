@@ -12,16 +12,14 @@ void adam_update(Tensor p, const Tensor& g, Tensor m, Tensor v, double beta1, do
     shape_error("adam_update", "gradient and moments must have the parameter's shape",
                 {&p, &g, &m, &v});
   const kernels::AdamScalars s{beta1, beta2, eps, weight_decay, step_size, inv_sqrt_bc2};
-  if (p.device() == Device::CUDA) {
-    LF_CUDA(kernels::adam_update_cuda(p.data<float>(), g.data<float>(), m.data<float>(),
-                                      v.data<float>(), p.numel(), s));
-  } else {
-    dispatch_cpu(p.dtype(), [&](auto tag) {
-      using T = decltype(tag);
-      kernels::adam_update_cpu<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(),
-                                  s);
-    });
-  }
+  on_device(p, [&] {
+    kernels::adam_update_cuda(p.data<float>(), g.data<float>(), m.data<float>(),
+                              v.data<float>(), p.numel(), s);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    kernels::adam_update_cpu<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p.numel(),
+                                s);
+  });
 }
 
 }  // namespace lensflow::ad

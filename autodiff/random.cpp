@@ -1,9 +1,10 @@
-// autodiff/random.cpp — Generator and random tensors (Philox, kernels/rng.hpp).
+// autodiff/random.cpp — Generator and random tensors (Philox, core/philox.hpp).
 #include <stdexcept>
 #include <utility>
 
 #include "autodiff/dispatch.hpp"
 #include "autodiff/tensor.hpp"
+#include "core/philox.hpp"
 #include "kernels/rng.hpp"
 
 namespace lensflow::ad {
@@ -15,9 +16,9 @@ uint64_t Generator::advance(uint64_t n) {
   offset_ += n;
   return old;
 }
-double Generator::uniform() { return kernels::philox_uniform(advance(1), seed_); }
+double Generator::uniform() { return core::philox_uniform(advance(1), seed_); }
 uint64_t Generator::next_u64() {
-  const kernels::Philox4 r = kernels::philox4x32(advance(1), seed_);
+  const core::Philox4 r = core::philox4x32(advance(1), seed_);
   return (uint64_t(r.v[0]) << 32) | r.v[1];
 }
 
@@ -26,18 +27,18 @@ Tensor draw(bool normal, const Shape& shape, Generator& gen, Device device, DTyp
   Tensor t = Tensor::empty(shape, dtype, device);
   const int64_t n = t.numel();
   const uint64_t offset = gen.advance(uint64_t(n));
-  if (device == Device::CUDA) {
-    LF_CUDA(normal ? kernels::rand_normal_cuda(t.data<float>(), n, gen.seed(), offset)
-                   : kernels::rand_uniform_cuda(t.data<float>(), n, gen.seed(), offset));
-  } else {
-    dispatch_cpu(dtype, [&](auto tag) {
-      using T = decltype(tag);
-      if (normal)
-        kernels::rand_normal_cpu<T>(t.data<T>(), n, gen.seed(), offset);
-      else
-        kernels::rand_uniform_cpu<T>(t.data<T>(), n, gen.seed(), offset);
-    });
-  }
+  on_device(t, [&] {
+    if (normal)
+      kernels::rand_normal_cuda(t.data<float>(), n, gen.seed(), offset);
+    else
+      kernels::rand_uniform_cuda(t.data<float>(), n, gen.seed(), offset);
+  }, [&](auto tag) {
+    using T = decltype(tag);
+    if (normal)
+      kernels::rand_normal_cpu<T>(t.data<T>(), n, gen.seed(), offset);
+    else
+      kernels::rand_uniform_cpu<T>(t.data<T>(), n, gen.seed(), offset);
+  });
   return t;
 }
 }  // namespace

@@ -229,12 +229,12 @@ sanitizer_part() {  # writes one summary row into $LOGS/sanitizer.part
   local runs=(
     "lens point+curves|$B/tests/test_lens_batch_parity_test --gtest_filter=BatchDevice.PointMag*:BatchDevice.Lightcurves*"
     "lens finite|$B/apps/lensflow-magnify points --input $LOGS/san_points.csv --output $LOGS/san_out.csv --device cuda"
-    "likelihood|$B/tests/test_lens_likelihood_test --gtest_filter=Likelihood.DeviceMatchesHost"
-    "cut|$B/tests/test_lens_pspl_cut_test --gtest_filter=*Device*"
-    "realization|$B/tests/test_lens_realization_test --gtest_filter=*Device*"
+    "likelihood|$B/tests/test_sim_likelihood_test --gtest_filter=Likelihood.DeviceMatchesHost"
+    "cut|$B/tests/test_sim_pspl_cut_test --gtest_filter=*Device*"
+    "realization|$B/tests/test_sim_realization_test --gtest_filter=*Device*"
     "ops|$B/tests/test_autodiff_cuda_parity_test"
     "training data|$B/tests/test_pipeline_training_data_test --gtest_filter=*Device*"
-    "simulator|$B/tests/test_lens_simulator_test --gtest_filter=*Device*"
+    "simulator|$B/tests/test_sim_simulator_test --gtest_filter=*Device*"
   )
   for r in "${runs[@]}"; do
     what=${r%%|*}

@@ -11,6 +11,9 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/hash.hpp"
+#include "io/prior_fields.hpp"
+
 namespace lensflow::io {
 
 namespace {
@@ -22,7 +25,7 @@ void write_settings(H5Writer& w, const DatasetSettings& s) {
   w.attr("/", "format", std::string(kFormat));
   w.attr("/", "format_version", kDatasetFormatVersion);
   w.attr("/", "lensflow_version", s.lensflow_version);
-  w.attr("/", "prior_names", std::string(kPriorAttrNames));
+  w.attr("/", "prior_names", prior_field_names());
   w.attr("/", "prior", s.prior);
   w.attr("/", "seed", std::int64_t(s.seed));
   w.attr("/", "n_events", std::int64_t(s.n_events));
@@ -52,7 +55,7 @@ DatasetSettings read_settings(const H5Reader& r) {
   DatasetSettings s;
   s.lensflow_version = r.attr_str("/", "lensflow_version");
   s.prior = r.attr_f64s("/", "prior");
-  if (s.prior.size() != kPriorAttrCount) throw H5Error(r.path() + ": attribute 'prior' must hold 18 values");
+  if (s.prior.size() != kPriorFieldCount) throw H5Error(r.path() + ": attribute 'prior' must hold 18 values");
   s.seed = std::uint64_t(r.attr_i64("/", "seed"));
   s.n_events = std::uint64_t(r.attr_i64("/", "n_events"));
   s.events_per_shard = std::uint64_t(r.attr_i64("/", "events_per_shard"));
@@ -146,7 +149,7 @@ void write_shard(const std::string& path, const DatasetSettings& s, const ShardD
   if (d.theta_raw.size() != N * kThetaRawCols || d.mag.size() != N * s.n_t || d.chi2_dof.size() != N ||
       d.all_chi2_dof.size() != d.n_drawn || N > d.n_drawn)
     throw std::invalid_argument("write_shard: inconsistent array sizes for " + path);
-  if (s.prior.size() != kPriorAttrCount) throw std::invalid_argument("write_shard: prior must hold 18 values");
+  if (s.prior.size() != kPriorFieldCount) throw std::invalid_argument("write_shard: prior must hold 18 values");
   H5Writer w(path);
   write_settings(w, s);
   w.attr("/", "shard", std::int64_t(d.shard));
@@ -188,12 +191,7 @@ ShardStatus check_shard(const std::string& path, const DatasetSettings& expected
 }
 
 Split split_of_event(std::int64_t event_index, const SplitOptions& opt) {
-  std::uint64_t z = std::uint64_t(event_index) ^ opt.salt;
-  z += 0x9E3779B97F4A7C15ull;  // splitmix64
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  z ^= z >> 31;
-  const double u = double(z >> 11) * (1.0 / 9007199254740992.0);
+  const double u = core::unit_interval_closed_open(core::splitmix64(std::uint64_t(event_index) ^ opt.salt));
   if (u < opt.test_fraction) return Split::test;
   if (u < opt.test_fraction + (1.0 - opt.test_fraction) * opt.validation_fraction) return Split::validation;
   return Split::train;

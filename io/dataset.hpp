@@ -11,7 +11,7 @@
 //   /all_chi2_dof  float64 [n_drawn]   the cut statistic of every draw of the shard, in index order
 //   attributes on "/": format ("lensflow-dataset"), format_version, lensflow_version, shard,
 //     num_shards, first_index, n_drawn, n_accepted, seed, n_events, events_per_shard,
-//     theta_raw_columns, prior (18 values, order in kPriorAttrNames), cut_mode, cut_snr_base,
+//     theta_raw_columns, prior (18 values, io/prior_fields.hpp), cut_mode, cut_snr_base,
 //     cut_threshold, cut_window (lo, hi), finite_source, fs_tol_rel, fs_tol_abs, n_t, dt, t0_sim.
 // Shard i holds the draws [i·events_per_shard, min(n_events, (i+1)·events_per_shard)).
 //
@@ -34,16 +34,11 @@ namespace lensflow::io {
 
 constexpr std::int64_t kDatasetFormatVersion = 1;
 constexpr std::size_t kThetaRawCols = 7;
-constexpr std::size_t kPriorAttrCount = 18;
-// Order of the 18 values of the "prior" attribute.
-constexpr const char* kPriorAttrNames =
-    "s_min,s_max,q_min,q_max,alpha_min,alpha_max,u0_min,u0_max,t0_min,t0_max,tE_min,tE_max,"
-    "log10_tE_mean,log10_tE_sigma,rho_min,rho_max,fs_min,fs_max";
 
 // Generation settings shared by every shard of a dataset (compatibility = all fields equal,
 // lensflow_version excepted: a resumed run with a newer build may add shards).
 struct DatasetSettings {
-  std::vector<double> prior;  // kPriorAttrCount values, order of kPriorAttrNames
+  std::vector<double> prior;  // io/prior_fields.hpp: kPriorFieldCount values in its order
   std::uint64_t seed = 0, n_events = 0, events_per_shard = 0, num_shards = 0;
   std::string cut_mode = "paper";
   double cut_snr_base = 200.0, cut_threshold = 1.0, cut_window_lo = 36.0, cut_window_hi = 108.0;

@@ -244,7 +244,7 @@ std::vector<T> read_attr(hid_t file, const std::string& path, const std::string&
 
 }  // namespace
 
-H5Writer::H5Writer(const std::string& path) : path_(path), tmp_(path, SpecialFiles::refuse) {
+H5Writer::H5Writer(const std::string& path) : path_(path), tmp_(path, core::SpecialFiles::refuse) {
   quiet_hdf5();
   file_ = H5Fcreate(tmp_.path().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
   if (file_ < 0) fail(path, "cannot create file (directory missing or not writable?)");
@@ -423,7 +423,7 @@ void H5Writer::commit() {
   close();
   try {
     tmp_.commit();
-  } catch (const OutputError& e) {
+  } catch (const core::OutputError& e) {
     throw H5Error(e.what());
   }
 }

@@ -1,7 +1,7 @@
 // io/h5file.hpp — small HDF5 wrapper for lensflow's files (datasets, checkpoints, posterior
 // samples). Files stay plain HDF5 so h5py reads them without lensflow.
 //
-// Writing is atomic (io/atomic_file.hpp): H5Writer writes a uniquely named temporary file beside
+// Writing is atomic (core/atomic_file.hpp): H5Writer writes a uniquely named temporary file beside
 // <path> and commit() closes, fsyncs and renames it onto <path>; a writer destroyed without
 // commit() removes its temporary file, so a crash or a full disk never leaves a half-written file
 // under the final name. Disk space is reserved (fallocate) before every write and before the
@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
 
 namespace lensflow::io {
 
@@ -63,7 +63,7 @@ class H5Writer {
   // close(), then fsync and rename onto the final path. Throws H5Error (the temp file is removed).
   void commit();
   const std::string& path() const { return path_; }
-  AtomicFile& file() { return tmp_; }
+  core::AtomicFile& file() { return tmp_; }
 
  private:
   std::int64_t ensure_parent(const std::string& name);
@@ -76,7 +76,7 @@ class H5Writer {
   template <class T>
   void put_whole(const std::string& name, const T* data, const Dims& shape);
   std::string path_;
-  AtomicFile tmp_;
+  core::AtomicFile tmp_;
   std::int64_t file_ = -1;
   std::uint64_t reserved_ = 0;  // bytes from offset 0 known to be allocated on disk
 };

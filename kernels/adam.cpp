@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::kernels {
 
@@ -13,7 +13,7 @@ void adam_update_cpu(T* p, const T* g, T* m, T* v, int64_t n, const AdamScalars&
           eps = T(s.eps), wd = T(s.weight_decay), step = T(s.step_size),
           isb = T(s.inv_sqrt_bc2);
   const bool decay = s.weight_decay != 0.0;
-  parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
+  core::parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
     T* __restrict pr = p;
     const T* __restrict gr = g;
     T* __restrict mr = m;

@@ -9,11 +9,11 @@
 #include <cstring>
 #include <type_traits>
 
+#include "core/thread_pool.hpp"
 #include "kernels/conv_ln_rows.hpp"
 #include "kernels/conv_winograd.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/host_pool.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -183,7 +183,7 @@ void conv_ln_forward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* b
   HostBuffer<T> G(wino ? size_t(4 * d.Cin * C) : 0);
   if (wino) winograd::filters(w, d.Cin * C, G.get());
   T* conv_out = gamma ? z : y;  // without a norm the convolution is finished in place in y
-  parallel_for(tl.count, 1, [&](int64_t t0, int64_t t1) {
+  core::parallel_for(tl.count, 1, [&](int64_t t0, int64_t t1) {
     HostBuffer<T> xp(direct ? size_t((tl.rows + 2 * pad) * d.Cin) : 0);
     HostBuffer<T> U(wino ? size_t(4 * max_pairs * d.Cin) : 0), M(wino ? size_t(4 * max_pairs * C) : 0);
     for (int64_t t = t0; t < t1; ++t) {
@@ -251,7 +251,7 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
           wr.get()[(j * C + co) * d.Cin + ci] = w[((d.K - 1 - j) * d.Cin + ci) * C + co];
   const bool halo = gx && d.K > 1;  // the input gradient needs neighbour rows' output gradients
 
-  parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
+  core::parallel_for(chunks, 1, [&](int64_t c0, int64_t c1) {
     HostBuffer<T> xp(gw && direct_w ? size_t((tl.rows + 2 * pad) * d.Cin) : 0);
     // dL/dz for rows l0 - pad .. l1 + pad - 1 of a tile (row l at (l - l0 + pad) * C); rows
     // outside the light curve, or not needed, are zero.
@@ -327,7 +327,7 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
   if (gw) {
     HostBuffer<T> dG(wino ? size_t(wsize) : 0);
     T* sum_to = wino ? dG.get() : gw;
-    parallel_for(wsize, 4096, [&](int64_t s, int64_t e) {
+    core::parallel_for(wsize, 4096, [&](int64_t s, int64_t e) {
       for (int64_t i = s; i < e; ++i) {
         T acc = 0;
         for (int64_t ch = 0; ch < chunks; ++ch) acc += part_w.get()[ch * wsize + i];

@@ -7,16 +7,13 @@
 #include "kernels/cuda_utils.cuh"
 #include "kernels/gemm.hpp"
 #include "kernels/reduce.hpp"
+#include "kernels/warp_rows.cuh"
 
 namespace lensflow::kernels {
 namespace {
 
-constexpr int kRowsPerBlock = cuda::kThreads / 32;
-
-__device__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
+using cuda::kRowsPerBlock;
+using cuda::warp_sum;
 
 // z: the bare convolution (gets the bias when there is a norm, else it is y).
 __global__ void epilogue_kernel(float* z, const float* b, const float* gamma, const float* beta,

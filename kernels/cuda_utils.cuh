@@ -1,4 +1,4 @@
-// kernels/cuda_utils.cuh — CUDA internals shared by the .cu files: error checks, the context
+// kernels/cuda_utils.cuh — CUDA internals shared by the .cu files: the cuBLAS check, the context
 // stream and cuBLAS handle, launch sizes, pool-backed scratch buffers.
 #pragma once
 
@@ -9,19 +9,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cuda_check.hpp"
 #include "kernels/device.hpp"
 
 namespace lensflow::kernels::cuda {
 
-[[noreturn]] void throw_cuda(cudaError_t e, const char* what, const char* file, int line);
 [[noreturn]] void throw_cublas(cublasStatus_t s, const char* what, const char* file, int line);
 
-#define LF_CUDA_CHECK(expr)                                                              \
-  do {                                                                                   \
-    const cudaError_t lf_err = (expr);                                                   \
-    if (lf_err != cudaSuccess)                                                           \
-      ::lensflow::kernels::cuda::throw_cuda(lf_err, #expr, __FILE__, __LINE__);          \
-  } while (0)
 #define LF_CUBLAS_CHECK(expr)                                                            \
   do {                                                                                   \
     const cublasStatus_t lf_st = (expr);                                                 \

@@ -14,10 +14,6 @@
 namespace lensflow::kernels {
 namespace cuda {
 
-void throw_cuda(cudaError_t e, const char* what, const char* file, int line) {
-  throw std::runtime_error(std::string("CUDA error '") + cudaGetErrorString(e) + "' in " + what +
-                           " at " + file + ":" + std::to_string(line));
-}
 void throw_cublas(cublasStatus_t s, const char* what, const char* file, int line) {
   throw std::runtime_error(std::string("cuBLAS error ") + std::to_string(int(s)) + " in " + what +
                            " at " + file + ":" + std::to_string(line));
@@ -83,7 +79,7 @@ void* device_alloc(size_t bytes) {
     if (e == cudaErrorMemoryAllocation) {
       cudaGetLastError();
       // Everything queued may still use cached blocks, here and in the stream-ordered pool that
-      // the lens executors keep (lens/cuda_buffers.cuh): wait, then hand both back to the driver.
+      // the lens executors keep (core/cuda_buffers.cuh): wait, then hand both back to the driver.
       LF_CUDA_CHECK(cudaDeviceSynchronize());
       p.release_cache();
       int dev = 0;
@@ -94,9 +90,7 @@ void* device_alloc(size_t bytes) {
       cudaGetLastError();
       e = cudaMalloc(&ptr, cls);
     }
-    if (e != cudaSuccess)
-      cuda::throw_cuda(e, ("device_alloc of " + std::to_string(cls) + " bytes").c_str(), __FILE__,
-                       __LINE__);
+    core::cuda_check(e, "device_alloc", (std::to_string(cls) + " bytes").c_str());
   }
   p.hand_out(ptr, cls);
   return ptr;
@@ -187,7 +181,7 @@ void copy_host_to_device_async(void* dst, const void* src, size_t bytes) {
   const cudaError_t r = e == cudaSuccess ? cudaEventRecord(b.done, cuda::stream()) : e;
   if (r != cudaSuccess) {
     s.free.push_back(b);
-    cuda::throw_cuda(r, "copy_host_to_device_async", __FILE__, __LINE__);
+    core::cuda_check(r, "copy_host_to_device_async", "cudaMemcpyAsync");
   }
   s.busy.push_back(b);
 }

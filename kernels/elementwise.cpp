@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <type_traits>
 
+#include "core/thread_pool.hpp"
 #include "kernels/elementwise_math.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -87,7 +87,7 @@ template <class T>
 void unary_cpu(Unary op, const T* x, T* y, int64_t n, double a, double b) {
   const T ta = T(a), tb = T(b);
   with_unary(op, [&](auto opc) {
-    parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+    core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
       // __restrict: outputs never alias inputs here, which lets the loop vectorise (branch-free
       // compares for relu/clamp instead of a mispredicted branch per element).
       const T* __restrict xr = x;
@@ -102,7 +102,7 @@ void unary_backward_cpu(Unary op, const T* x, const T* y, const T* gy, T* gx, in
                         double b) {
   const T ta = T(a), tb = T(b);
   with_unary(op, [&](auto opc) {
-    parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+    core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
       const T* __restrict xr = x;
       const T* __restrict yr = y;
       const T* __restrict gyr = gy;
@@ -118,7 +118,7 @@ void binary_cpu(Binary op, const T* a, const T* b, T* y, const BroadcastIndex& i
                 bool same_shape) {
   with_binary(op, [&](auto opc) {
     constexpr Binary kOp = decltype(opc)::value;
-    parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+    core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
       if (same_shape) {
         for (int64_t i = s; i < e; ++i) y[i] = binary_value<T>(kOp, a[i], b[i]);
         return;
@@ -149,7 +149,7 @@ void binary_cpu(Binary op, const T* a, const T* b, T* y, const BroadcastIndex& i
 
 template <class T>
 void strided_copy_cpu(const T* x, T* y, const StridedIndex& ix, int64_t n) {
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+  core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     const int64_t* strides[1] = {ix.stride};
     walk<1>(ix.ndim, ix.shape, strides, s, e,
             [&](int64_t i, const int64_t* off, int64_t len, const int64_t* step) {
@@ -170,25 +170,25 @@ void strided_copy_cpu(const T* x, T* y, const StridedIndex& ix, int64_t n) {
 template <class T>
 void fill_cpu(T* y, int64_t n, double value) {
   const T v = T(value);
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+  core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) y[i] = v;
   });
 }
 
 void cast_cpu(const float* x, double* y, int64_t n) {
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+  core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) y[i] = x[i];
   });
 }
 void cast_cpu(const double* x, float* y, int64_t n) {
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+  core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) y[i] = static_cast<float>(x[i]);
   });
 }
 
 template <class T>
 void add_inplace_cpu(T* y, const T* x, int64_t n) {
-  parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
+  core::parallel_for(n, kGrain, [&](int64_t s, int64_t e) {
     for (int64_t i = s; i < e; ++i) y[i] += x[i];
   });
 }

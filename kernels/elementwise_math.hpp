@@ -4,8 +4,8 @@
 
 #include <cmath>
 
+#include "core/hd.hpp"
 #include "kernels/elementwise.hpp"
-#include "lens/hd.hpp"
 
 // Host side always inlined: the per-op CPU loops rely on the op switch folding away (a call per
 // element with a switch inside is ~10x slower for relu/clamp on random data).

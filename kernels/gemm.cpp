@@ -6,17 +6,25 @@
 #include <algorithm>
 #include <vector>
 
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
+// GEMMs are split over core's pool (below); OpenBLAS's own threads would spin between calls and
+// compete with it for the cores, so OpenBLAS is kept single-threaded from the first call on.
+void single_threaded_blas() {
+  static const bool done = (openblas_set_num_threads(1), true);
+  (void)done;
+}
 void call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
           int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  single_threaded_blas();
   cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               int(M), int(N), int(K), alpha, A, int(lda), B, int(ldb), beta, C, int(ldc));
 }
 void call(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, const double* A,
           int64_t lda, const double* B, int64_t ldb, double beta, double* C, int64_t ldc) {
+  single_threaded_blas();
   cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans,
               int(M), int(N), int(K), alpha, A, int(lda), B, int(ldb), beta, C, int(ldc));
 }
@@ -39,7 +47,7 @@ void gemm_serial_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K
 // large, else columns of C when N is large. The blocks depend on the shape only, never on the thread
 // count, so every element is computed by the same call on the same numbers with 1 or N threads: the
 // result is the same bits (OpenBLAS picks its kernels by CPU and call shape, so across CPU models or
-// shapes no such promise holds). OpenBLAS's own threads are switched off (thread_pool.cpp): they
+// shapes no such promise holds). OpenBLAS's own threads are switched off (single_threaded_blas): they
 // spin between calls and starve the pool's elementwise kernels.
 template <class T>
 void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
@@ -51,7 +59,7 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
   } else if (M < 2 * kBlock && N < 2 * kBlock && K >= kBlock * kSlices) {
     const int64_t step = (K + kSlices - 1) / kSlices;
     std::vector<T> partial(static_cast<size_t>(kSlices * M * N));
-    parallel_for(kSlices, 1, [&](int64_t p0, int64_t p1) {
+    core::parallel_for(kSlices, 1, [&](int64_t p0, int64_t p1) {
       for (int64_t p = p0; p < p1; ++p) {
         const int64_t k0 = p * step, k1 = std::min(K, k0 + step);
         T* out = partial.data() + p * M * N;
@@ -72,7 +80,7 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
         c = alpha * s + (beta == T(0) ? T(0) : beta * c);
       }
   } else if (M >= 2 * kBlock) {
-    parallel_for((M + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
+    core::parallel_for((M + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t r = b0 * kBlock; r < std::min(M, b1 * kBlock); r += kBlock) {
         const int64_t re = std::min(M, r + kBlock);
         const T* a = trans_a ? A + r : A + r * lda;
@@ -80,7 +88,7 @@ void gemm_cpu(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, T alp
       }
     });
   } else if (N >= 2 * kBlock) {
-    parallel_for((N + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
+    core::parallel_for((N + kBlock - 1) / kBlock, 1, [&](int64_t b0, int64_t b1) {
       for (int64_t c = b0 * kBlock; c < std::min(N, b1 * kBlock); c += kBlock) {
         const int64_t ce = std::min(N, c + kBlock);
         const T* b = trans_b ? B + c * ldb : B + c;

@@ -9,11 +9,11 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/thread_pool.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/gru_cell.hpp"
 #include "kernels/host_pool.hpp"
 #include "kernels/reduce.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -39,7 +39,7 @@ void gru_forward_cpu(const GruDims& d, const T* x, const T* h0, const T* W_ih, c
   const int64_t B = d.B, Tn = d.T, H = d.H, G = 3 * H;
   if (B == 0 || Tn == 0) return;
   HostBuffer<T> Xg(size_t(B * Tn * G));
-  parallel_for(B * Tn, 64, [&](int64_t s, int64_t e) { fill_rows(Xg.get() + s * G, b_ih, e - s, G); });
+  core::parallel_for(B * Tn, 64, [&](int64_t s, int64_t e) { fill_rows(Xg.get() + s * G, b_ih, e - s, G); });
   gemm_cpu<T>(false, true, B * Tn, G, d.In, T(1), x, d.In, W_ih, d.In, T(1), Xg.get(), G);
   // W_hh^T [H, 3H]: the per-step product h W_hh^T as a plain GEMM (OpenBLAS ran the transposed
   // form 4x slower for 2-4 rows: 52 vs 12 us at 2 x 768 x 256).
@@ -47,7 +47,7 @@ void gru_forward_cpu(const GruDims& d, const T* x, const T* h0, const T* W_ih, c
   for (int64_t g = 0; g < G; ++g)
     for (int64_t k = 0; k < H; ++k) WhT.get()[k * G + g] = W_hh[g * H + k];
   const RowChunks rc(B);
-  parallel_for(rc.count, 1, [&](int64_t c0, int64_t c1) {
+  core::parallel_for(rc.count, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t b0 = rc.begin(c, B), rows = rc.begin(c + 1, B) - b0;
       HostBuffer<T> Hg(size_t(rows * G)), zero(size_t(rows * H));
@@ -80,7 +80,7 @@ void gru_backward_cpu(const GruDims& d, const T* x, const T* h0, const T* W_ih, 
   const int64_t B = d.B, Tn = d.T, H = d.H, G = 3 * H, rows = B * Tn;
   HostBuffer<T> dXg(size_t(rows * G)), dHg(size_t(rows * G)), hprev(size_t(rows * H));
   const RowChunks rc(B);
-  parallel_for(rc.count, 1, [&](int64_t c0, int64_t c1) {
+  core::parallel_for(rc.count, 1, [&](int64_t c0, int64_t c1) {
     for (int64_t c = c0; c < c1; ++c) {
       const int64_t b0 = rc.begin(c, B), n = rc.begin(c + 1, B) - b0;
       // h_{t-1} for every step of these rows (h0 or zeros first).

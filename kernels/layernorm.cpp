@@ -6,14 +6,14 @@
 #include <cmath>
 #include <vector>
 
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::kernels {
 
 template <class T>
 void layernorm_forward_cpu(const T* x, const T* gamma, const T* beta, T* y, T* mean, T* rstd,
                            int64_t rows, int64_t C, double eps) {
-  parallel_for(rows, 64, [&](int64_t s, int64_t e) {
+  core::parallel_for(rows, 64, [&](int64_t s, int64_t e) {
     for (int64_t r = s; r < e; ++r) {
       const T* xr = x + r * C;
       double m = 0;
@@ -38,7 +38,7 @@ void layernorm_backward_cpu(const T* x, const T* gamma, const T* mean, const T* 
   const int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(rows / 64, 8));
   const int64_t step = (rows + chunks - 1) / chunks;
   std::vector<T> pg(size_t(chunks * C), T(0)), pb(size_t(chunks * C), T(0));
-  parallel_for(chunks, 1, [&](int64_t s, int64_t e) {
+  core::parallel_for(chunks, 1, [&](int64_t s, int64_t e) {
     for (int64_t ch = s; ch < e; ++ch) {
       T* g = pg.data() + ch * C;
       T* bsum = pb.data() + ch * C;

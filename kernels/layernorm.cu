@@ -5,16 +5,13 @@
 #include "kernels/cuda_utils.cuh"
 #include "kernels/layernorm.hpp"
 #include "kernels/reduce.hpp"
+#include "kernels/warp_rows.cuh"
 
 namespace lensflow::kernels {
 namespace {
 
-constexpr int kRowsPerBlock = cuda::kThreads / 32;
-
-__device__ float warp_sum(float v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-  return v;
-}
+using cuda::kRowsPerBlock;
+using cuda::warp_sum;
 
 __global__ void ln_forward_kernel(const float* x, const float* gamma, const float* beta, float* y,
                                   float* mean, float* rstd, int64_t rows, int64_t C, float eps) {

@@ -3,13 +3,13 @@
 
 #include <algorithm>
 
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::kernels {
 
 template <class T> void maxpool2_forward_cpu(const T* x, T* y, int64_t B, int64_t L, int64_t C) {
   const int64_t Lo = L / 2;
-  parallel_for(B * Lo, 256, [&](int64_t s, int64_t e) {
+  core::parallel_for(B * Lo, 256, [&](int64_t s, int64_t e) {
     for (int64_t r = s; r < e; ++r) {
       const int64_t b = r / Lo, l = r % Lo;
       const T* a = x + (b * L + 2 * l) * C;
@@ -26,7 +26,7 @@ void maxpool2_backward_cpu(const T* x, const T* y, const T* gy, T* gx, int64_t B
   const int64_t Lo = L / 2;
   // One output row at a time writes both input rows of its pair: branch-free selects that
   // vectorise (a tie sends the gradient to the first element).
-  parallel_for(B * Lo, 256, [&](int64_t s, int64_t e) {
+  core::parallel_for(B * Lo, 256, [&](int64_t s, int64_t e) {
     for (int64_t r = s; r < e; ++r) {
       const int64_t b = r / Lo, l = r % Lo;
       const T* __restrict x0 = x + (b * L + 2 * l) * C;

@@ -3,15 +3,15 @@
 
 #include <vector>
 
+#include "core/thread_pool.hpp"
 #include "kernels/mog_math.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 
 template <class T>
 void mog_forward_cpu(const T* z, const T* logits, const T* mu, const T* log_sigma, T* out,
                      int64_t n, int64_t K) {
-  parallel_for(n, 256, [&](int64_t s, int64_t e) {
+  core::parallel_for(n, 256, [&](int64_t s, int64_t e) {
     std::vector<T> scratch(static_cast<size_t>(K));
     for (int64_t i = s; i < e; ++i)
       out[i] = mog_value<T>(z[i], logits + i * K, mu + i * K, log_sigma + i * K, K, scratch.data());
@@ -21,7 +21,7 @@ void mog_forward_cpu(const T* z, const T* logits, const T* mu, const T* log_sigm
 template <class T>
 void mog_backward_cpu(const T* z, const T* logits, const T* mu, const T* log_sigma, const T* gout,
                       T* gz, T* glogits, T* gmu, T* glog_sigma, int64_t n, int64_t K) {
-  parallel_for(n, 256, [&](int64_t s, int64_t e) {
+  core::parallel_for(n, 256, [&](int64_t s, int64_t e) {
     std::vector<T> scratch(static_cast<size_t>(K));
     for (int64_t i = s; i < e; ++i) {
       const T out = mog_value<T>(z[i], logits + i * K, mu + i * K, log_sigma + i * K, K,

@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -76,7 +76,7 @@ void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t i
     const int64_t parts = std::min<int64_t>(8, n / 1024);
     const int64_t step = (n + parts - 1) / parts;
     std::vector<T> partial(size_t(parts * outer * inner), T(0));
-    parallel_for(parts, 1, [&](int64_t s, int64_t e) {
+    core::parallel_for(parts, 1, [&](int64_t s, int64_t e) {
       for (int64_t p = s; p < e; ++p)
         for (int64_t o = 0; o < outer; ++o)
           sum_range(x, o, n, inner, p * step, std::min(n, (p + 1) * step),
@@ -91,7 +91,7 @@ void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t i
   }
   if (op == Reduce::Sum && inner > 1) {
     // Row-wise accumulation keeps memory access contiguous.
-    parallel_for(outer, 1, [&](int64_t s, int64_t e) {
+    core::parallel_for(outer, 1, [&](int64_t s, int64_t e) {
       for (int64_t o = s; o < e; ++o) {
         std::fill(y + o * inner, y + (o + 1) * inner, T(0));
         sum_range(x, o, n, inner, 0, n, y + o * inner);
@@ -99,7 +99,7 @@ void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t i
     });
     return;
   }
-  parallel_for(outputs, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
+  core::parallel_for(outputs, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
                [&](int64_t s, int64_t e) {
                  for (int64_t k = s; k < e; ++k) reduce_one(op, x, y, k / inner, k % inner, n, inner);
                });
@@ -107,7 +107,7 @@ void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t i
 
 template <class T>
 void softmax_cpu(bool log, const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
-  parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
+  core::parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
                [&](int64_t s, int64_t e) {
                  for (int64_t k = s; k < e; ++k) {
                    const int64_t o = k / inner, i = k % inner;
@@ -127,7 +127,7 @@ void softmax_cpu(bool log, const T* x, T* y, int64_t outer, int64_t n, int64_t i
 template <class T>
 void softmax_backward_cpu(bool log, const T* y, const T* gy, T* gx, int64_t outer, int64_t n,
                           int64_t inner) {
-  parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
+  core::parallel_for(outer * inner, std::max<int64_t>(1, 16384 / std::max<int64_t>(n, 1)),
                [&](int64_t s, int64_t e) {
                  for (int64_t k = s; k < e; ++k) {
                    const int64_t base = (k / inner) * n * inner + k % inner;

@@ -1,11 +1,14 @@
 // kernels/rng.cu — CUDA Philox draws: element i from counter offset + i, as on the CPU.
+#include "core/philox.hpp"
 #include "kernels/cuda_utils.cuh"
 #include "kernels/grid_loop.cuh"
 #include "kernels/rng.hpp"
-#include "kernels/rng_math.hpp"
 
 namespace lensflow::kernels {
 namespace {
+
+using core::philox_normal;
+using core::philox_uniform_f;
 
 __global__ void uniform_kernel(float* y, int64_t n, uint64_t seed, uint64_t offset) {
   LF_GRID_LOOP(i, n) y[i] = philox_uniform_f(offset + uint64_t(i), seed);

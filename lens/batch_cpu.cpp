@@ -7,21 +7,17 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "core/thread_pool.hpp"
 #include "lens/batch_validate.hpp"
 #include "lens/binary_lens.hpp"
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
-#include "lens/parallel_for.hpp"
 
 namespace lensflow::lens {
 
-int default_thread_count() {
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc == 0 ? 1 : static_cast<int>(hc);
-}
+int default_thread_count() { return core::num_threads(); }
 
 namespace {
 
@@ -37,7 +33,7 @@ FiniteSourceWorkspace* thread_workspace() {
 void point_mag_host(const double* s, const double* q, const double* y1, const double* y2, std::size_t n,
                     double* A, int n_threads) {
   detail::validate_points("point_mag_host", s, q, y1, y2, nullptr, n, A);
-  parallel_for_chunks(n, 256, n_threads, [&](std::size_t b, std::size_t e) {
+  core::parallel_for_chunks(n, 256, n_threads, [&](std::size_t b, std::size_t e) {
     for (std::size_t i = b; i < e; ++i) A[i] = binary_point_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]));
   });
 }
@@ -48,7 +44,7 @@ void finite_mag_host(const double* s, const double* q, const double* y1, const d
   detail::validate_options("finite_mag_host", opt);
   // Small chunks: the cost per point varies by orders of magnitude near caustics.
   constexpr std::size_t kChunk = 4;
-  parallel_for_chunks(n, kChunk, n_threads, [&](std::size_t b, std::size_t e) {
+  core::parallel_for_chunks(n, kChunk, n_threads, [&](std::size_t b, std::size_t e) {
     FiniteSourceWorkspace* ws = thread_workspace();
     for (std::size_t i = b; i < e; ++i) {
       const FiniteMagResult r = binary_finite_mag(make_binary_lens(s[i], q[i]), cplx(y1[i], y2[i]), rho[i], opt, ws);
@@ -72,7 +68,7 @@ void lightcurves_host(const EventParams* ev, std::size_t n_events, const double*
     i1 = std::min(n_t, i0 + kLightCurveBlock);
   };
   if (!finite) {
-    parallel_for_chunks(n_events * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
+    core::parallel_for_chunks(n_events * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
       for (std::size_t item = b; item < e; ++item) {
         std::size_t k, i0, i1;
         block_range(item, k, i0, i1);
@@ -88,11 +84,11 @@ void lightcurves_host(const EventParams* ev, std::size_t n_events, const double*
   std::vector<CausticOutline> outlines(std::min(chunk, n_events));
   for (std::size_t e0 = 0; e0 < n_events; e0 += chunk) {
     const std::size_t m = std::min(chunk, n_events - e0);
-    parallel_for_chunks(m, 1, n_threads, [&](std::size_t b, std::size_t e) {
+    core::parallel_for_chunks(m, 1, n_threads, [&](std::size_t b, std::size_t e) {
       for (std::size_t k = b; k < e; ++k)
         build_caustic_outline(make_binary_lens(ev[e0 + k].s, ev[e0 + k].q), &outlines[k]);
     });
-    parallel_for_chunks(m * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
+    core::parallel_for_chunks(m * blocks_per_event, 1, n_threads, [&](std::size_t b, std::size_t e) {
       FiniteSourceWorkspace* ws = thread_workspace();
       for (std::size_t item = b; item < e; ++item) {
         std::size_t k, i0, i1;

@@ -12,20 +12,17 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/cuda_buffers.cuh"
+#include "core/cuda_check.hpp"
 #include "lens/batch_validate.hpp"
 #include "lens/binary_lens.hpp"
 #include "lens/caustic_outline.hpp"
-#include "lens/cuda_buffers.cuh"
 #include "lens/lensflow_lens.hpp"
 #include "lens/lightcurve.hpp"
 
 namespace lensflow::lens {
 
 namespace {
-
-void check(cudaError_t err, const char* what) {
-  if (err != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(err));
-}
 
 constexpr unsigned long long kNoError = ~0ull;
 constexpr int kThreads = 128;
@@ -40,7 +37,7 @@ struct StreamArray {
   T* ptr = nullptr;
   cudaStream_t stream = nullptr;
   StreamArray(std::size_t n, cudaStream_t st, const char* fn) : stream(st) {
-    check(cudaMallocAsync(reinterpret_cast<void**>(&ptr), n * sizeof(T), stream), fn);
+    core::cuda_check(cudaMallocAsync(reinterpret_cast<void**>(&ptr), n * sizeof(T), stream), fn, "cudaMallocAsync");
   }
   StreamArray(const StreamArray&) = delete;
   StreamArray& operator=(const StreamArray&) = delete;
@@ -127,7 +124,7 @@ template <class Launch>
 void validate_on_device(const char* fn, cudaStream_t stream, const Launch& launch, const char* const* field_names,
                         std::size_t n_events_offset) {
   unsigned long long* d_flag = nullptr;
-  check(cudaMallocAsync(&d_flag, sizeof(unsigned long long), stream), fn);
+  core::cuda_check(cudaMallocAsync(&d_flag, sizeof(unsigned long long), stream), fn, "cudaMallocAsync");
   unsigned long long h_flag = kNoError;
   cudaError_t err = cudaMemcpyAsync(d_flag, &h_flag, sizeof h_flag, cudaMemcpyHostToDevice, stream);
   if (err == cudaSuccess) {
@@ -137,7 +134,7 @@ void validate_on_device(const char* fn, cudaStream_t stream, const Launch& launc
   if (err == cudaSuccess) err = cudaMemcpyAsync(&h_flag, d_flag, sizeof h_flag, cudaMemcpyDeviceToHost, stream);
   if (err == cudaSuccess) err = cudaStreamSynchronize(stream);
   cudaFreeAsync(d_flag, stream);
-  check(err, fn);
+  core::cuda_check(err, fn, "validation");
   if (h_flag == kNoError) return;
   const std::size_t index = static_cast<std::size_t>(h_flag / 8);
   const int field = static_cast<int>(h_flag % 8);
@@ -227,21 +224,21 @@ struct FiniteLaunch {
   FiniteLaunch(const char* fn, std::size_t n_items, cudaStream_t stream)
       : n_ws(worker_count(fn, n_items)), ws(n_ws, stream, fn), counter(1, stream, fn) {
     // Zeroed workspaces: their outline cache starts empty (its tag must not match by chance).
-    check(cudaMemsetAsync(ws.ptr, 0, n_ws * sizeof(FiniteSourceWorkspace), stream), fn);
-    check(cudaMemsetAsync(counter.ptr, 0, sizeof(unsigned long long), stream), fn);
+    core::cuda_check(cudaMemsetAsync(ws.ptr, 0, n_ws * sizeof(FiniteSourceWorkspace), stream), fn, "cudaMemsetAsync");
+    core::cuda_check(cudaMemsetAsync(counter.ptr, 0, sizeof(unsigned long long), stream), fn, "cudaMemsetAsync");
     // Spread small launches over every SM: at least two blocks per SM while warps stay full.
     int device = 0, sms = 1;
-    check(cudaGetDevice(&device), fn);
-    check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), fn);
+    core::cuda_check(cudaGetDevice(&device), fn, "cudaGetDevice");
+    core::cuda_check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), fn, "cudaDeviceGetAttribute");
     const std::size_t per_block = (n_ws / (2 * std::size_t(sms)) + 31) / 32 * 32;
     threads_per_block = static_cast<int>(per_block < 32 ? 32 : (per_block > kThreads ? kThreads : per_block));
   }
   int blocks() const { return static_cast<int>((n_ws + threads_per_block - 1) / threads_per_block); }
   // As many worker threads as items, at most 16384 and at most a quarter of the free memory.
   static std::size_t worker_count(const char* fn, std::size_t n_items) {
-    cuda_detail::retain_stream_ordered_pool();  // repeated launches reuse the workspaces' memory
+    core::retain_stream_ordered_pool();  // repeated launches reuse the workspaces' memory
     std::size_t free_b = 0, total_b = 0;
-    check(cudaMemGetInfo(&free_b, &total_b), fn);
+    core::cuda_check(cudaMemGetInfo(&free_b, &total_b), fn, "cudaMemGetInfo");
     std::size_t cap = free_b / 4 / sizeof(FiniteSourceWorkspace);
     if (cap > 16384) cap = 16384;
     if (cap < 1) throw std::runtime_error(std::string(fn) + ": not enough device memory for a finite-source workspace");
@@ -287,7 +284,7 @@ void point_mag_device(const double* s, const double* q, const double* y1, const 
       },
       kPointFields, 0);
   point_mag_kernel<<<blocks_for(n), kThreads, 0, stream>>>(s, q, y1, y2, n, A);
-  check(cudaGetLastError(), "point_mag_device");
+  core::cuda_check(cudaGetLastError(), "point_mag_device", "kernel launch");
 }
 
 void finite_mag_device(const double* s, const double* q, const double* y1, const double* y2, const double* rho,
@@ -307,7 +304,7 @@ void finite_mag_device(const double* s, const double* q, const double* y1, const
   const FiniteItems items{s, q, y1, y2, rho, nullptr, nullptr, 0, nullptr};
   finite_kernel<<<launch.blocks(), launch.threads_per_block, 0, stream>>>(items, n, opt, A, A_err, launch.ws.ptr,
                                                                           launch.n_ws, launch.counter.ptr);
-  check(cudaGetLastError(), "finite_mag_device");
+  core::cuda_check(cudaGetLastError(), "finite_mag_device", "kernel launch");
 }
 
 void lightcurves_device(const EventParams* ev, std::size_t n_events, const double* t, std::size_t n_t, bool finite,
@@ -329,7 +326,7 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
   if (!finite) {
     const std::size_t items = n_events * ((n_t + kEpochBlock - 1) / kEpochBlock);
     point_lightcurve_kernel<<<blocks_for(items), kThreads, 0, stream>>>(ev, n_events, t, n_t, A, A_err);
-    check(cudaGetLastError(), "lightcurves_device");
+    core::cuda_check(cudaGetLastError(), "lightcurves_device", "kernel launch");
     return;
   }
   // Events in chunks: the caustic outline of each (one thread per event), then the epoch blocks.
@@ -338,13 +335,13 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
     const std::size_t m = n_events - e0 < kOutlineChunk ? n_events - e0 : kOutlineChunk;
     StreamArray<CausticOutline> outlines(m, stream, "lightcurves_device");
     outline_kernel<<<blocks_for(m), kThreads, 0, stream>>>(ev + e0, m, outlines.ptr);
-    check(cudaGetLastError(), "lightcurves_device");
+    core::cuda_check(cudaGetLastError(), "lightcurves_device", "kernel launch");
     FiniteLaunch launch("lightcurves_device", m * blocks_per_event, stream);
     const FiniteItems items{nullptr, nullptr, nullptr, nullptr, nullptr, ev + e0, t, n_t, outlines.ptr};
     finite_kernel<<<launch.blocks(), launch.threads_per_block, 0, stream>>>(
         items, m * blocks_per_event, opt, A + e0 * n_t, A_err ? A_err + e0 * n_t : nullptr, launch.ws.ptr, launch.n_ws,
         launch.counter.ptr);
-    check(cudaGetLastError(), "lightcurves_device");
+    core::cuda_check(cudaGetLastError(), "lightcurves_device", "kernel launch");
   }
 }
 

@@ -1,9 +1,9 @@
 // lens/binary_lens.hpp — the binary point lens: geometry, lens map, Jacobian, images and the
 // point-source magnification (host and device).
 //
-// Frame (SPEC §2): lengths in Einstein radii of the total mass, origin at the centre of mass,
-// primary (mass fraction m1 = 1/(1+q)) at z1 = -s q/(1+q), secondary (m2 = q/(1+q)) at
-// z2 = +s/(1+q), both on the real axis. Lens equation ζ = z - m1/(z̄-z1) - m2/(z̄-z2).
+// Frame (docs/conventions.md §Frame): lengths in Einstein radii of the total mass, origin at the
+// centre of mass, primary (mass fraction m1 = 1/(1+q)) at z1 = -s q/(1+q), secondary (m2 = q/(1+q))
+// at z2 = +s/(1+q), both on the real axis. Lens equation ζ = z - m1/(z̄-z1) - m2/(z̄-z2).
 #pragma once
 #include <cmath>
 

@@ -4,7 +4,7 @@
 #pragma once
 #include <cmath>
 
-#include "lens/hd.hpp"
+#include "core/hd.hpp"
 
 namespace lensflow::lens {
 

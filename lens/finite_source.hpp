@@ -135,9 +135,9 @@ LENSFLOW_HD_NOINLINE DiskMag uniform_disk_mag(const BinaryLens& L, cplx zeta0, d
 
 }  // namespace detail
 
-// Finite-source magnification of the disk of radius rho centred on source position zeta (SPEC §2
-// frame), uniform (opt.a1 = 0) or linearly limb-darkened. ws: caller-owned scratch (one per
-// concurrent call). Never returns NaN for finite input; A >= 1.
+// Finite-source magnification of the disk of radius rho centred on source position zeta (the frame of
+// docs/conventions.md §Frame), uniform (opt.a1 = 0) or linearly limb-darkened. ws: caller-owned
+// scratch (one per concurrent call). Never returns NaN for finite input; A >= 1.
 // warm (optional): roots at a nearby position of the same lens, used as the root solver's starting
 // point and replaced by this position's roots (see RootWarmStart); null for a cold start.
 // outline (optional): the caustic outline of this lens (lens/caustic_outline.hpp); the caustic

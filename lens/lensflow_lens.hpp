@@ -2,12 +2,15 @@
 //
 // Everything another microlensing code needs: point-source and finite-source binary-lens
 // magnifications for arrays of source positions, and whole light curves for arrays of events, on
-// CPU threads or on a CUDA device. Frames and conventions are those of SPEC §2 (see
-// lens/binary_lens.hpp and lens/trajectory.hpp): COM origin, primary at -s q/(1+q), secondary at
-// +s/(1+q), α in degrees. q > 1 is accepted (the body at +x is then the heavier one).
+// CPU threads or on a CUDA device. Frames and conventions are those of
+// docs/conventions.md §Frame and §Trajectory (see lens/binary_lens.hpp and lens/trajectory.hpp):
+// COM origin, primary at -s q/(1+q), secondary at +s/(1+q), α in degrees. q > 1 is accepted (the
+// body at +x is then the heavier one).
 //
-// Host calls take host pointers and use n_threads worker threads (0 = all cores); finite-source
-// work is load-balanced dynamically (a point on a caustic costs far more than one far from it).
+// Host calls take host pointers and run on lensflow's worker pool (core/thread_pool.hpp: one per
+// process, all cores unless core::set_num_threads says otherwise), at most n_threads of its threads
+// per call (0 = all of them); finite-source work is load-balanced dynamically (a point on a caustic
+// costs far more than one far from it).
 // Device calls take device pointers and a cudaStream_t passed as void* (nullptr = default stream);
 // the results are ready when the stream is (the computation itself is asynchronous).
 //
@@ -61,7 +64,7 @@ void lightcurves_device(const EventParams* ev, std::size_t n_events, const doubl
 // True when the library was built with CUDA and at least one device is usable.
 bool cuda_device_available();
 
-// Number of worker threads a host call with n_threads = 0 uses (hardware concurrency, at least 1).
+// Number of worker threads a host call with n_threads = 0 uses (the pool's size; all cores by default).
 int default_thread_count();
 
 }  // namespace lensflow::lens

@@ -11,7 +11,7 @@
 // flux ∫ I(r) d[πr²M(r)]; dI = a1·I0 dμ). g is smooth in μ except where the disk of radius r first
 // touches a caustic (a (r − r_c)^{3/2} kink), so an adaptive Simpson rule in μ converges fast.
 #pragma once
-#include "lens/hd.hpp"
+#include "core/hd.hpp"
 
 namespace lensflow::lens {
 

@@ -13,7 +13,7 @@
 #pragma once
 #include <cmath>
 
-#include "lens/hd.hpp"
+#include "core/hd.hpp"
 
 namespace lensflow::lens {
 

@@ -1,4 +1,5 @@
-// lens/trajectory.hpp — event parameters and the rectilinear source trajectory (SPEC §2).
+// lens/trajectory.hpp — event parameters and the rectilinear source trajectory
+// (docs/conventions.md §Trajectory).
 //
 // τ = (t - t0)/tE, ζ(t) = τ (cos α, sin α) + u0 (-sin α, cos α), α in degrees counter-clockwise from
 // the primary→secondary axis (+x), t0 and u0 relative to the centre of mass. Reversing time maps

@@ -1,5 +1,6 @@
-// nn/featurizer.hpp — the ResNet-GRU featurizer (Zhang et al. 2021 §2.2, SPEC §5): compresses a
-// channels-last light curve x[B, L, C_in] into a feature vector h[B, out_dim].
+// nn/featurizer.hpp — the ResNet-GRU featurizer (Zhang et al. 2021 §2.2,
+// docs/conventions.md §Network): compresses a channels-last light curve x[B, L, C_in] into a
+// feature vector h[B, out_dim].
 //
 //   optionally input_fold consecutive points folded into channels; then
 //   n_blocks residual blocks: y = relu(LN(conv(x))); y = LN(conv(y)); out = relu(y + skip(x)),

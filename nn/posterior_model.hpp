@@ -1,6 +1,6 @@
 // nn/posterior_model.hpp — the amortized posterior q(theta | x): ResNet-GRU featurizer + conditional
-// MAF with a mixture-of-Gaussians base (SPEC §5). Built entirely from a PosteriorConfig, whose
-// defaults are the paper's sizes; init_seed fixes every initial weight.
+// MAF with a mixture-of-Gaussians base (docs/conventions.md §Network). Built entirely from a
+// PosteriorConfig, whose defaults are the paper's sizes; init_seed fixes every initial weight.
 #pragma once
 
 #include <cstdint>

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "autodiff/tensor.hpp"
+#include "core/hash.hpp"
 
 namespace lensflow::pipeline {
 
@@ -16,11 +17,8 @@ int64_t batches_per_epoch(int64_t n_samples, int64_t batch_size) {
 }
 
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
-  // SplitMix64-style mixing of (seed, epoch) into the generator seed.
-  uint64_t k = seed + 0x9E3779B97F4A7C15ull * static_cast<uint64_t>(epoch + 1);
-  k = (k ^ (k >> 30)) * 0xBF58476D1CE4E5B9ull;
-  k = (k ^ (k >> 27)) * 0x94D049BB133111EBull;
-  ad::Generator gen(k ^ (k >> 31));
+  // The generator seed: splitmix64 stream `epoch` of the seed.
+  ad::Generator gen(core::splitmix64(seed + core::kGoldenGamma * static_cast<uint64_t>(epoch)));
   return ad::randperm(n, gen);
 }
 

@@ -9,16 +9,14 @@
 #include <stdexcept>
 
 #include "autodiff/ops.hpp"
+#include "core/hash.hpp"
 
 namespace lensflow::pipeline {
 namespace {
 
-// Generator seed of redraw round r (SplitMix64 finalizer of seed and round).
+// Generator seed of redraw round r: splitmix64 stream `round` of the seed offset by a constant.
 uint64_t round_seed(uint64_t seed, int round) {
-  uint64_t k = seed + 0x9E3779B97F4A7C15ull * uint64_t(round + 1) + 0xD1B54A32D192ED03ull;
-  k = (k ^ (k >> 30)) * 0xBF58476D1CE4E5B9ull;
-  k = (k ^ (k >> 27)) * 0x94D049BB133111EBull;
-  return k ^ (k >> 31);
+  return core::splitmix64(seed + core::kGoldenGamma * uint64_t(round) + 0xD1B54A32D192ED03ull);
 }
 
 void check_model_input(const nn::PosteriorModel& model, const ThetaTransform& tf) {
@@ -30,10 +28,10 @@ void check_model_input(const nn::PosteriorModel& model, const ThetaTransform& tf
 
 }  // namespace
 
-ThetaTransform ThetaTransform::from_prior(const lens::PriorBox& p) {
-  const auto st = lens::theta_standardization(p);
-  return {std::vector<double>(st.mean, st.mean + lens::kThetaDim),
-          std::vector<double>(st.std, st.std + lens::kThetaDim)};
+ThetaTransform ThetaTransform::from_prior(const sim::PriorBox& p) {
+  const auto st = sim::theta_standardization(p);
+  return {std::vector<double>(st.mean, st.mean + sim::kThetaDim),
+          std::vector<double>(st.std, st.std + sim::kThetaDim)};
 }
 
 double ThetaTransform::log_std_sum() const {
@@ -129,34 +127,34 @@ std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, in
   return out;
 }
 
-std::vector<nn::MarginalSpec> theta_marginals(const lens::PriorBox& p) {
-  lens::validate_prior(p);
+std::vector<stats::MarginalSpec> theta_marginals(const sim::PriorBox& p) {
+  sim::validate_prior(p);
   auto uniform = [](const char* name, double lo, double hi) {
-    return nn::MarginalSpec{name, lo, hi, [w = hi - lo](double) { return 1.0 / w; }};
+    return stats::MarginalSpec{name, lo, hi, [w = hi - lo](double) { return 1.0 / w; }};
   };
-  std::vector<nn::MarginalSpec> m;
-  m.push_back(uniform(lens::kThetaNames[0], std::log10(p.s_min), std::log10(p.s_max)));
-  m.push_back(uniform(lens::kThetaNames[1], std::log10(p.q_min), std::log10(p.q_max)));
-  m.push_back(uniform(lens::kThetaNames[2], p.alpha_min, p.alpha_max));
-  m.push_back(uniform(lens::kThetaNames[3], p.u0_min, p.u0_max));
-  m.push_back(uniform(lens::kThetaNames[4], p.t0_min, p.t0_max));
+  std::vector<stats::MarginalSpec> m;
+  m.push_back(uniform(sim::kThetaNames[0], std::log10(p.s_min), std::log10(p.s_max)));
+  m.push_back(uniform(sim::kThetaNames[1], std::log10(p.q_min), std::log10(p.q_max)));
+  m.push_back(uniform(sim::kThetaNames[2], p.alpha_min, p.alpha_max));
+  m.push_back(uniform(sim::kThetaNames[3], p.u0_min, p.u0_max));
+  m.push_back(uniform(sim::kThetaNames[4], p.t0_min, p.t0_max));
   {  // log10 tE: normal(mean, sigma) truncated to [log10 tE_min, log10 tE_max]
     const double lo = std::log10(p.tE_min), hi = std::log10(p.tE_max);
     const double mu = p.log10_tE_mean, sg = p.log10_tE_sigma;
     const double Z = 0.5 * (std::erf((hi - mu) / (sg * std::sqrt(2.0))) - std::erf((lo - mu) / (sg * std::sqrt(2.0))));
-    m.push_back(nn::MarginalSpec{lens::kThetaNames[5], lo, hi, [=](double v) {
+    m.push_back(stats::MarginalSpec{sim::kThetaNames[5], lo, hi, [=](double v) {
                                    const double z = (v - mu) / sg;
                                    return std::exp(-0.5 * z * z) / (sg * std::sqrt(2.0 * M_PI) * Z);
                                  }});
   }
-  m.push_back(uniform(lens::kThetaNames[6], std::log10(p.rho_min), std::log10(p.rho_max)));
-  m.push_back(nn::MarginalSpec{lens::kThetaNames[7], p.fs_min, p.fs_max,
+  m.push_back(uniform(sim::kThetaNames[6], std::log10(p.rho_min), std::log10(p.rho_max)));
+  m.push_back(stats::MarginalSpec{sim::kThetaNames[7], p.fs_min, p.fs_max,
                                [L = std::log(p.fs_max / p.fs_min)](double f) { return 1.0 / (f * L); }});
   return m;
 }
 
-void write_summary_csv(std::ostream& f, const PosteriorSamples& s, const std::vector<nn::MarginalSpec>& specs,
-                       const std::vector<std::vector<nn::EventMarginal>>& summaries) {
+void write_summary_csv(std::ostream& f, const PosteriorSamples& s, const std::vector<stats::MarginalSpec>& specs,
+                       const std::vector<std::vector<stats::EventMarginal>>& summaries) {
   if (int64_t(summaries.size()) != s.n_obs)
     throw std::invalid_argument("write_summary_csv: one summary row per event needed");
   f << "event,parameter,median,p16,p84,n_modes,mode1,mode2,mode3,mode4,mode5,acceptance\n"

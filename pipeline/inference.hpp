@@ -1,5 +1,5 @@
-// pipeline/inference.hpp — batched posterior sampling with prior-support rejection (SPEC §6), and
-// per-parameter summaries.
+// pipeline/inference.hpp — batched posterior sampling with prior-support rejection
+// (docs/conventions.md §Inference), and per-parameter summaries.
 //
 // For each observation the flow draws n samples of standardized θ; they are mapped to physical θ
 // (θ = mean + std·z) and the ones outside the prior support are rejected. Events still short of n
@@ -18,16 +18,16 @@
 #include <vector>
 
 #include "autodiff/tensor.hpp"
-#include "lens/priors.hpp"
-#include "nn/calibration_metrics.hpp"
 #include "nn/posterior_model.hpp"
+#include "sim/priors.hpp"
+#include "stats/calibration_metrics.hpp"
 
 namespace lensflow::pipeline {
 
 // Standardization: physical θ_d = mean[d] + std[d]·z_d.
 struct ThetaTransform {
   std::vector<double> mean, std;
-  static ThetaTransform from_prior(const lens::PriorBox& p);
+  static ThetaTransform from_prior(const sim::PriorBox& p);
   double log_std_sum() const;  // Σ log std: log q_std − log q_phys
 };
 
@@ -62,12 +62,13 @@ PosteriorSamples sample_posterior(const nn::PosteriorModel& model, const float* 
 std::vector<double> log_q_at(const nn::PosteriorModel& model, const float* x, int64_t n_obs,
                              const double* theta, const ThetaTransform& tf, int64_t batch_obs = 64);
 
-// The 8 marginals of SPEC §4 in θ space: prior range (histogram range) and prior density.
-std::vector<nn::MarginalSpec> theta_marginals(const lens::PriorBox& p);
+// The 8 marginals of docs/conventions.md §Priors in θ space: prior range (histogram range) and
+// prior density.
+std::vector<stats::MarginalSpec> theta_marginals(const sim::PriorBox& p);
 
 // Writes the per-event, per-parameter summary CSV to `out`: event,parameter,median,p16,p84,n_modes,
-// mode1..mode5 (empty when fewer), acceptance. The caller makes the file atomic (io::TextOutput).
-void write_summary_csv(std::ostream& out, const PosteriorSamples& s, const std::vector<nn::MarginalSpec>& specs,
-                       const std::vector<std::vector<nn::EventMarginal>>& summaries);
+// mode1..mode5 (empty when fewer), acceptance. The caller makes the file atomic (core::TextOutput).
+void write_summary_csv(std::ostream& out, const PosteriorSamples& s, const std::vector<stats::MarginalSpec>& specs,
+                       const std::vector<std::vector<stats::EventMarginal>>& summaries);
 
 }  // namespace lensflow::pipeline

@@ -1,7 +1,8 @@
 // pipeline/model_configs.hpp — named network sizes for `lensflow-train --config NAME`, all for the
-// 7,200-point, 1-channel inputs of lens/realization.hpp and the 8 parameters of SPEC §4.
-//   paper — SPEC §5 (9 residual blocks 32→256 channels, GRU 2×256, h 256, 20 MADE blocks of 2×256,
-//           8-component base): ~GPU scale.
+// 7,200-point, 1-channel inputs of sim/realization.hpp and the 8 parameters of
+// docs/conventions.md §Priors.
+//   paper — docs/conventions.md §Network (9 residual blocks 32→256 channels, GRU 2×256, h 256,
+//           20 MADE blocks of 2×256, 8-component base): ~GPU scale.
 //   small — a CPU-trainable model for demos: 6 blocks of 8→32 channels with 5 pools (7200 → 225
 //           steps), GRU 1×32, h 32, 5 MADE blocks of 2×64, 4 components.
 //   small-fold4 — small with 4 points folded into channels (16→32 channels, 3 pools: 1800 → 225).

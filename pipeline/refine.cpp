@@ -9,7 +9,7 @@
 namespace lensflow::pipeline {
 namespace {
 
-constexpr std::size_t D = lens::kThetaDim;
+constexpr std::size_t D = sim::kThetaDim;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -18,12 +18,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 // Owned copy of a light curve (callbacks outlive the caller's view).
 struct OwnedCurve {
   std::vector<double> t, x;
-  lens::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
+  sim::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
 };
 
 }  // namespace
 
-TargetTerms evaluate_target(const lens::LightCurveView& obs, const double* theta, std::size_t n,
+TargetTerms evaluate_target(const sim::LightCurveView& obs, const double* theta, std::size_t n,
                             const RefineOptions& opt) {
   TargetTerms out;
   out.log_likelihood.assign(n, -INFINITY);
@@ -31,18 +31,18 @@ TargetTerms evaluate_target(const lens::LightCurveView& obs, const double* theta
   out.fbase.assign(n, NAN);
   std::vector<std::size_t> inside;
   for (std::size_t i = 0; i < n; ++i) {
-    out.log_prior[i] = lens::log_prior_theta(opt.prior, theta + i * D);
+    out.log_prior[i] = sim::log_prior_theta(opt.prior, theta + i * D);
     if (out.log_prior[i] > -INFINITY) inside.push_back(i);
   }
   if (inside.empty()) return out;
   std::vector<double> th(inside.size() * D), ll(inside.size()), fb(inside.size());
   for (std::size_t k = 0; k < inside.size(); ++k)
     std::copy(theta + inside[k] * D, theta + (inside[k] + 1) * D, th.begin() + k * D);
-  const lens::LikelihoodExtras extras{fb.data(), nullptr};
+  const sim::LikelihoodExtras extras{fb.data(), nullptr};
   if (opt.use_device)
-    lens::log_likelihood_device(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
+    sim::log_likelihood_device(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
   else
-    lens::log_likelihood_host(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
+    sim::log_likelihood_host(obs, th.data(), inside.size(), opt.likelihood, ll.data(), extras);
   for (std::size_t k = 0; k < inside.size(); ++k) {
     out.log_likelihood[inside[k]] = ll[k];
     out.fbase[inside[k]] = fb[k];
@@ -50,8 +50,8 @@ TargetTerms evaluate_target(const lens::LightCurveView& obs, const double* theta
   return out;
 }
 
-nn::BatchLogDensity make_log_posterior(const lens::LightCurveView& obs, const RefineOptions& opt) {
-  lens::usable_points(obs);  // validate now, not at the first call
+stats::BatchLogDensity make_log_posterior(const sim::LightCurveView& obs, const RefineOptions& opt) {
+  sim::usable_points(obs);  // validate now, not at the first call
   auto curve = std::make_shared<OwnedCurve>();
   curve->t.assign(obs.t, obs.t + obs.n);
   curve->x.assign(obs.flux, obs.flux + obs.n);
@@ -69,22 +69,22 @@ PosteriorSummary summarize_posterior(const double* theta, const double* w, std::
     ones.assign(n, 1.0);
     w = ones.data();
   }
-  s.mean = nn::weighted_mean(theta, w, n, D);
-  s.cov = nn::weighted_covariance(theta, w, n, D);
+  s.mean = stats::weighted_mean(theta, w, n, D);
+  s.cov = stats::weighted_covariance(theta, w, n, D);
   for (std::size_t d = 0; d < D; ++d) {
-    s.q16.push_back(nn::weighted_quantile(theta, w, n, D, d, 0.15865525393145707));
-    s.median.push_back(nn::weighted_quantile(theta, w, n, D, d, 0.5));
-    s.q84.push_back(nn::weighted_quantile(theta, w, n, D, d, 0.8413447460685429));
+    s.q16.push_back(stats::weighted_quantile(theta, w, n, D, d, 0.15865525393145707));
+    s.median.push_back(stats::weighted_quantile(theta, w, n, D, d, 0.5));
+    s.q84.push_back(stats::weighted_quantile(theta, w, n, D, d, 0.8413447460685429));
   }
   return s;
 }
 
-RefineIsResult refine_is(const lens::LightCurveView& obs, const double* theta, const double* log_q,
-                         std::size_t n, const RefineOptions& opt, const nn::ProposalSampler& topup) {
+RefineIsResult refine_is(const sim::LightCurveView& obs, const double* theta, const double* log_q,
+                         std::size_t n, const RefineOptions& opt, const stats::ProposalSampler& topup) {
   const auto t0 = std::chrono::steady_clock::now();
-  lens::usable_points(obs);
+  sim::usable_points(obs);
   RefineIsResult r;
-  nn::BatchLogDensity target = [&](const double* th, std::size_t m, double* logp) {
+  stats::BatchLogDensity target = [&](const double* th, std::size_t m, double* logp) {
     const TargetTerms terms = evaluate_target(obs, th, m, opt);
     for (std::size_t i = 0; i < m; ++i) {
       logp[i] = terms.log_likelihood[i] + terms.log_prior[i];
@@ -94,18 +94,18 @@ RefineIsResult refine_is(const lens::LightCurveView& obs, const double* theta, c
     r.log_prior.insert(r.log_prior.end(), terms.log_prior.begin(), terms.log_prior.end());
     r.fbase.insert(r.fbase.end(), terms.fbase.begin(), terms.fbase.end());
   };
-  r.is = nn::importance_sample(theta, log_q, n, D, target, opt.is, topup);
-  if (r.is.w.status != nn::IsStatus::no_valid_weights)
+  r.is = stats::importance_sample(theta, log_q, n, D, target, opt.is, topup);
+  if (r.is.w.status != stats::IsStatus::no_valid_weights)
     r.summary = summarize_posterior(r.is.theta.data(), r.is.w.weights.data(), r.is.w.n);
   r.seconds = seconds_since(t0);
   return r;
 }
 
-RefineMcmcResult refine_mcmc(const lens::LightCurveView& obs, const double* theta, std::size_t n,
+RefineMcmcResult refine_mcmc(const sim::LightCurveView& obs, const double* theta, std::size_t n,
                              const RefineOptions& opt) {
   const auto t0 = std::chrono::steady_clock::now();
   if (n == 0 || theta == nullptr) throw std::invalid_argument("refine_mcmc: no surrogate samples");
-  const nn::BatchLogDensity logpost = make_log_posterior(obs, opt);
+  const stats::BatchLogDensity logpost = make_log_posterior(obs, opt);
   RefineMcmcResult r;
   r.n_candidates = std::min(n, opt.n_seed_candidates > 0 ? opt.n_seed_candidates : n);
   const TargetTerms terms = evaluate_target(obs, theta, r.n_candidates, opt);
@@ -115,14 +115,14 @@ RefineMcmcResult refine_mcmc(const lens::LightCurveView& obs, const double* thet
     if (terms.log_prior[i] > -INFINITY) ++r.n_candidates_in_support;
   }
   try {
-    r.seeds = nn::seed_walkers(theta, lp.data(), r.n_candidates, D, opt.mcmc.n_walkers, logpost,
+    r.seeds = stats::seed_walkers(theta, lp.data(), r.n_candidates, D, opt.mcmc.n_walkers, logpost,
                                opt.seed_jitter, opt.mcmc.seed);
   } catch (const std::invalid_argument&) {
     throw std::invalid_argument("refine_mcmc: none of the " + std::to_string(r.n_candidates) +
                                 " surrogate samples lies in the prior support with a finite likelihood (" +
                                 std::to_string(r.n_candidates_in_support) + " in support)");
   }
-  r.mcmc = nn::run_ensemble_mcmc(logpost, r.seeds.positions.data(), D, opt.mcmc);
+  r.mcmc = stats::run_ensemble_mcmc(logpost, r.seeds.positions.data(), D, opt.mcmc);
   // Best point visited: seeds and every chain state.
   for (std::size_t w = 0; w < r.seeds.log_prob.size(); ++w)
     if (r.seeds.log_prob[w] > r.best_log_posterior) {
@@ -140,13 +140,13 @@ RefineMcmcResult refine_mcmc(const lens::LightCurveView& obs, const double* thet
   return r;
 }
 
-std::vector<RefineIsResult> refine_is_many(const lens::LightCurveView* obs, std::size_t n_obs,
+std::vector<RefineIsResult> refine_is_many(const sim::LightCurveView* obs, std::size_t n_obs,
                                            const double* theta, const double* log_q, std::size_t n_samples,
                                            const RefineOptions& opt, const ObservationSampler& topup) {
   std::vector<RefineIsResult> out;
   out.reserve(n_obs);
   for (std::size_t o = 0; o < n_obs; ++o) {
-    nn::ProposalSampler sampler;
+    stats::ProposalSampler sampler;
     if (topup)
       sampler = [&topup, o](std::size_t m, double* th, double* lq) { topup(o, m, th, lq); };
     out.push_back(refine_is(obs[o], theta + o * n_samples * D, log_q + o * n_samples, n_samples, opt, sampler));
@@ -154,7 +154,7 @@ std::vector<RefineIsResult> refine_is_many(const lens::LightCurveView* obs, std:
   return out;
 }
 
-std::vector<RefineMcmcResult> refine_mcmc_many(const lens::LightCurveView* obs, std::size_t n_obs,
+std::vector<RefineMcmcResult> refine_mcmc_many(const sim::LightCurveView* obs, std::size_t n_obs,
                                                const double* theta, std::size_t n_samples,
                                                const RefineOptions& opt) {
   std::vector<RefineMcmcResult> out;

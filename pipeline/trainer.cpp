@@ -1,21 +1,19 @@
 // pipeline/trainer.cpp — see trainer.hpp.
 #include "pipeline/trainer.hpp"
 
-#include <sys/stat.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <iomanip>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 
 #include "autodiff/ops.hpp"
-#include "io/atomic_file.hpp"
+#include "core/atomic_file.hpp"
+#include "core/fs.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/device.hpp"
 #include "nn/adam.hpp"
-#include "nn/checkpoint.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/schedule.hpp"
 
@@ -25,11 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr int kEpochFields = 5;    // epoch, train_nll, val_nll, lr, seconds
 constexpr int kPartialFields = 4;  // loss sum, finite-loss steps, steps, seconds (epoch in progress)
-
-bool file_exists(const std::string& p) {
-  struct stat st;
-  return ::stat(p.c_str(), &st) == 0;
-}
 
 // The epoch in progress.
 struct Partial {
@@ -135,20 +128,6 @@ class EpochBatches {
 
 }  // namespace
 
-void make_directories(const std::string& dir) {
-  if (dir.empty()) throw std::invalid_argument("empty directory name");
-  std::string cur;
-  std::stringstream ss(dir);
-  std::string part;
-  if (dir[0] == '/') cur = "/";
-  while (std::getline(ss, part, '/')) {
-    if (part.empty()) continue;
-    cur += part + "/";
-    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
-      throw std::runtime_error("cannot create directory " + cur);
-  }
-}
-
 double mean_nll(const nn::PosteriorModel& model, const SampleSource& src, int64_t batch,
                 uint64_t epoch) {
   if (batch < 1) throw std::invalid_argument("mean_nll: batch must be >= 1");
@@ -219,10 +198,10 @@ Trainer::~Trainer() = default;
 
 TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
                           const std::function<void(const EpochRecord&)>& on_epoch) {
-  make_directories(run_dir_);
+  core::make_dirs(run_dir_);
   // Temporary files of runs killed while writing (SIGKILL, power loss) go now, whether or not
   // their target is written again soon.
-  for (const char* name : {"checkpoint.h5", "best.h5", "log.csv"}) io::remove_stale_temps(run_dir_ + "/" + name);
+  for (const char* name : {"checkpoint.h5", "best.h5", "log.csv"}) core::remove_stale_temps(run_dir_ + "/" + name);
   const auto t_begin = Clock::now();
   const auto seconds_since = [](Clock::time_point t) {
     return std::chrono::duration<double>(Clock::now() - t).count();
@@ -233,15 +212,15 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
 
   TrainOutcome out;
   out.total_steps = total;
-  nn::TrainState st;
+  io::TrainState st;
   Partial part;
   const std::string ckpt = checkpoint_path();
-  if (file_exists(ckpt)) {
-    const nn::PosteriorConfig saved = nn::read_checkpoint_config(ckpt);
+  if (core::path_exists(ckpt)) {
+    const nn::PosteriorConfig saved = io::read_checkpoint_config(ckpt);
     if (saved != cfg_)
       throw std::runtime_error(ckpt + ": holds a different model configuration; use another --out "
                                "directory or the same --config");
-    nn::load_checkpoint(ckpt, *model_, &adam, &st);
+    io::load_checkpoint(ckpt, *model_, &adam, &st);
     const auto mismatch = [&](const std::string& what, double a, double b) {
       throw std::runtime_error(ckpt + ": was trained with " + what + " " + std::to_string(a) +
                                ", this run asks for " + std::to_string(b) +
@@ -261,7 +240,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
     st.total_steps = total;
     st.lr0 = opt_.lr;
     st.lr_min = opt_.lr_min;
-    st.rngs = {nn::RngState{opt_.seed, 0}};
+    st.rngs = {io::RngState{opt_.seed, 0}};
   }
   out.start_step = st.step;
 
@@ -269,10 +248,10 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
   // written (a directory in the way) stops the run before the checkpoint changes.
   const auto save = [&](double part_secs_now) {
     st.history = pack_history(out.history, part, part_secs_now);
-    io::TextOutput log(run_dir_ + "/log.csv", io::SpecialFiles::refuse);
+    core::TextOutput log(run_dir_ + "/log.csv", core::SpecialFiles::refuse);
     format_epoch_log(log.stream(), out.history);
     log.close();
-    nn::save_checkpoint(ckpt, *model_, &adam, st);
+    io::save_checkpoint(ckpt, *model_, &adam, st);
     log.file().commit();
   };
 
@@ -337,7 +316,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
     if (std::isfinite(rec.val_nll) && rec.val_nll < st.best_val_loss) {
       st.best_val_loss = rec.val_nll;
       st.history = pack_history(out.history, part, 0.0);  // up to this epoch, not the last save's
-      nn::save_checkpoint(run_dir_ + "/best.h5", *model_, nullptr, st);
+      io::save_checkpoint(run_dir_ + "/best.h5", *model_, nullptr, st);
     }
     save(0.0);
     if (on_epoch) on_epoch(rec);

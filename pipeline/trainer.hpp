@@ -1,6 +1,6 @@
-// pipeline/trainer.hpp — the training loop (SPEC §5): Adam, cosine annealing to lr_min over all
-// steps, global gradient-norm clipping, validation NLL each epoch, a checkpoint each epoch, and
-// exact resumption after an interruption.
+// pipeline/trainer.hpp — the training loop (docs/conventions.md §Training): Adam, cosine annealing
+// to lr_min over all steps, global gradient-norm clipping, validation NLL each epoch, a checkpoint
+// each epoch, and exact resumption after an interruption.
 //
 // Run directory:
 //   checkpoint.h5  the latest state (model, Adam, training state), written atomically at the end of
@@ -10,7 +10,7 @@
 //   log.csv        one row per completed epoch: epoch,train_nll,val_nll,lr,seconds (rewritten
 //                  atomically from the checkpoint's history, so it always matches it: it is staged
 //                  before the checkpoint is replaced and renamed right after).
-// Every file is written under a unique temporary name and renamed (io/atomic_file.hpp); a run
+// Every file is written under a unique temporary name and renamed (core/atomic_file.hpp); a run
 // starts by removing the temporary files of killed runs in the directory.
 // Exactness: batch b of epoch e is a pure function of (seed, e, b) (pipeline/batch_loader.hpp) and
 // no other random state is used, so a run resumed from any checkpoint — also one written in the
@@ -99,8 +99,5 @@ class Trainer {
 // batches, without autograd.
 double mean_nll(const nn::PosteriorModel& model, const SampleSource& source, int64_t batch,
                 uint64_t epoch = 0);
-
-// mkdir -p (std::runtime_error naming the directory that cannot be created).
-void make_directories(const std::string& dir);
 
 }  // namespace lensflow::pipeline

@@ -6,103 +6,26 @@
 #include <cstdio>
 #include <stdexcept>
 
-#include "io/h5file.hpp"
+#include "io/prior_fields.hpp"
 #include "kernels/device.hpp"
 
 namespace lensflow::pipeline {
 
-std::vector<double> prior_to_attr(const lens::PriorBox& p) {
-  return {p.s_min,  p.s_max,  p.q_min,  p.q_max,  p.alpha_min,     p.alpha_max,      p.u0_min,
-          p.u0_max, p.t0_min, p.t0_max, p.tE_min, p.tE_max,        p.log10_tE_mean,  p.log10_tE_sigma,
-          p.rho_min, p.rho_max, p.fs_min, p.fs_max};
-}
-
-lens::PriorBox prior_from_attr(const std::vector<double>& v) {
-  if (v.size() != io::kPriorAttrCount)
-    throw std::runtime_error("prior attribute has " + std::to_string(v.size()) + " values, expected " +
-                             std::to_string(io::kPriorAttrCount) + " (" + io::kPriorAttrNames + ")");
-  lens::PriorBox p;
-  double* f[] = {&p.s_min,  &p.s_max,  &p.q_min,  &p.q_max,  &p.alpha_min,     &p.alpha_max,
-                 &p.u0_min, &p.u0_max, &p.t0_min, &p.t0_max, &p.tE_min,        &p.tE_max,
-                 &p.log10_tE_mean, &p.log10_tE_sigma, &p.rho_min, &p.rho_max, &p.fs_min, &p.fs_max};
-  for (std::size_t i = 0; i < v.size(); ++i) *f[i] = v[i];
-  lens::validate_prior(p);
-  return p;
-}
-
-lens::PriorBox prior_from_settings(const io::DatasetSettings& s) { return prior_from_attr(s.prior); }
-
-lens::RealizationConfig realization_for(const io::DatasetReader& data, std::size_t n_win) {
-  lens::RealizationConfig c;
-  c.prior = prior_from_settings(data.settings());
+sim::RealizationConfig realization_for(const io::DatasetReader& data, std::size_t n_win) {
+  sim::RealizationConfig c;
+  c.prior = io::prior_from_attr(data.settings().prior);
   c.n_seq = data.n_t();
   c.n_win = n_win;
   c.dt = data.settings().dt;
   c.t0_seq = data.settings().t0_sim;
-  lens::validate_realization_config(c);
+  sim::validate_realization_config(c);
   return c;
 }
 
-void write_run_setup(const std::string& path, const RunSetup& s) {
-  io::H5Writer w(path);
-  const auto& r = s.realization;
-  const auto st = lens::theta_standardization(r.prior);
-  w.attr("/", "format", std::string("lensflow-run-setup"));
-  w.attr("/", "prior", prior_to_attr(r.prior));
-  w.attr("/", "theta_mean", std::vector<double>(st.mean, st.mean + lens::kThetaDim));
-  w.attr("/", "theta_std", std::vector<double>(st.std, st.std + lens::kThetaDim));
-  w.attr("/", "n_seq", int64_t(r.n_seq));
-  w.attr("/", "n_win", int64_t(r.n_win));
-  w.attr("/", "dt", r.dt);
-  w.attr("/", "t0_seq", r.t0_seq);
-  w.attr("/", "snr_min", r.snr_min);
-  w.attr("/", "snr_max", r.snr_max);
-  w.attr("/", "time_reversal", int64_t(r.time_reversal));
-  w.attr("/", "seed", int64_t(s.seed));
-  w.attr("/", "test_fraction", s.split.test_fraction);
-  w.attr("/", "validation_fraction", s.split.validation_fraction);
-  w.attr("/", "split_salt", int64_t(s.split.salt));
-  w.attr("/", "dataset", s.dataset);
-  w.commit();
-}
-
-RunSetup read_run_setup(const std::string& path) {
-  try {
-    io::H5Reader r(path);
-    if (!r.has_attr("/", "format") || r.attr_str("/", "format") != "lensflow-run-setup")
-      throw std::runtime_error("not a lensflow run setup file");
-    RunSetup s;
-    auto& c = s.realization;
-    c.prior = prior_from_attr(r.attr_f64s("/", "prior"));
-    c.n_seq = std::size_t(r.attr_i64("/", "n_seq"));
-    c.n_win = std::size_t(r.attr_i64("/", "n_win"));
-    c.dt = r.attr_f64("/", "dt");
-    c.t0_seq = r.attr_f64("/", "t0_seq");
-    c.snr_min = r.attr_f64("/", "snr_min");
-    c.snr_max = r.attr_f64("/", "snr_max");
-    c.time_reversal = r.attr_i64("/", "time_reversal") != 0;
-    s.seed = uint64_t(r.attr_i64("/", "seed"));
-    s.split.test_fraction = r.attr_f64("/", "test_fraction");
-    s.split.validation_fraction = r.attr_f64("/", "validation_fraction");
-    s.split.salt = uint64_t(r.attr_i64("/", "split_salt"));
-    s.dataset = r.attr_str("/", "dataset");
-    lens::validate_realization_config(c);
-    return s;
-  } catch (const std::exception& e) {
-    const std::string what = e.what();
-    throw std::runtime_error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
-  }
-}
-
-std::string run_setup_path_for(const std::string& checkpoint_path) {
-  const auto slash = checkpoint_path.find_last_of('/');
-  return (slash == std::string::npos ? std::string(".") : checkpoint_path.substr(0, slash)) + "/setup.h5";
-}
-
 RealizedDataset::RealizedDataset(const io::DatasetReader& data, std::vector<std::size_t> rows,
-                                 lens::RealizationConfig cfg, uint64_t seed, int threads)
+                                 sim::RealizationConfig cfg, uint64_t seed, int threads)
     : data_(data), rows_(std::move(rows)), cfg_(cfg), seed_(seed), threads_(threads) {
-  lens::validate_realization_config(cfg_);
+  sim::validate_realization_config(cfg_);
   if (cfg_.n_seq != data_.n_t())
     throw std::invalid_argument("RealizedDataset: realization expects sequences of " +
                                 std::to_string(cfg_.n_seq) + " points, the dataset holds " +
@@ -129,7 +52,7 @@ void RealizedDataset::realize_full(const int64_t* pos, int64_t n, uint64_t epoch
   }
   std::vector<float> mag(std::size_t(n) * cfg_.n_seq);
   data_.read_mag_rows(rows.data(), rows.size(), mag.data());
-  lens::realize_batch_host(cfg_, mag.data(), ev.data(), ids.data(), std::size_t(n), seed_, epoch, x,
+  sim::realize_batch_host(cfg_, mag.data(), ev.data(), ids.data(), std::size_t(n), seed_, epoch, x,
                            theta_std, theta, flux, threads_);
 }
 
@@ -150,7 +73,7 @@ struct RealizedDataset::DeviceRows {
 bool RealizedDataset::prepare_device() const {
   if (device_tried_) return device_ != nullptr;
   device_tried_ = true;
-  if (!kernels::cuda_device_available() || rows_.empty() || cfg_.n_win > lens::kDeviceMaxWindow) return false;
+  if (!kernels::cuda_device_available() || rows_.empty() || cfg_.n_win > sim::kDeviceMaxWindow) return false;
   const std::size_t n = rows_.size(), n_seq = cfg_.n_seq;
   const std::size_t bytes = n * (n_seq * sizeof(float) + sizeof(lens::EventParams) + sizeof(std::uint64_t));
   const std::size_t free_b = kernels::device_free_bytes();
@@ -194,7 +117,7 @@ void RealizedDataset::realize_on_device(const int64_t* pos_dev, int64_t n, uint6
                                         float* theta_dev) const {
   if (!prepare_device())
     throw std::logic_error("RealizedDataset::realize_on_device: the device realization is not available");
-  lens::realize_batch_device(cfg_, static_cast<const float*>(device_->mag),
+  sim::realize_batch_device(cfg_, static_cast<const float*>(device_->mag),
                              static_cast<const lens::EventParams*>(device_->ev),
                              static_cast<const std::uint64_t*>(device_->ids), std::size_t(n), seed_, epoch, x_dev,
                              theta_dev, nullptr, nullptr, kernels::device_stream(), pos_dev);

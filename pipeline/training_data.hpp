@@ -1,13 +1,6 @@
 // pipeline/training_data.hpp — the simulated training set as the trainer sees it: stored
-// magnification sequences (io/dataset.hpp) realized on the fly (lens/realization.hpp: random
-// window, f_s, S/N, noise, time reversal, preprocessing), and the run setup that inference needs
-// to undo the standardization.
-//
-// Run setup file (RUN_DIR/setup.h5, written by `lensflow-train` beside checkpoint.h5, read by
-// `lensflow-infer`): attributes on "/": format = "lensflow-run-setup", prior (18 values, order of
-// io::kPriorAttrNames), theta_mean and theta_std (8 each: the standardization), n_seq, n_win, dt,
-// t0_seq, snr_min, snr_max, time_reversal, seed (realization seed), test_fraction,
-// validation_fraction, split_salt, dataset (path used for training).
+// magnification sequences (io/dataset.hpp) realized on the fly (sim/realization.hpp: random
+// window, f_s, S/N, noise, time reversal, preprocessing).
 #pragma once
 
 #include <cstdint>
@@ -16,50 +9,34 @@
 #include <vector>
 
 #include "io/dataset.hpp"
-#include "lens/priors.hpp"
-#include "lens/realization.hpp"
 #include "pipeline/batch_loader.hpp"
+#include "sim/priors.hpp"
+#include "sim/realization.hpp"
 
 namespace lensflow::pipeline {
 
-// The PriorBox of a dataset's settings (its 18-value "prior" attribute).
-lens::PriorBox prior_from_settings(const io::DatasetSettings& s);
-std::vector<double> prior_to_attr(const lens::PriorBox& p);
-lens::PriorBox prior_from_attr(const std::vector<double>& v);  // throws on a wrong count
-
 // The realization matching a dataset (its prior, sequence length and cadence; window of n_win).
-lens::RealizationConfig realization_for(const io::DatasetReader& data, std::size_t n_win = 7200);
-
-struct RunSetup {
-  lens::RealizationConfig realization;
-  uint64_t seed = 0;
-  io::SplitOptions split;
-  std::string dataset;
-};
-void write_run_setup(const std::string& path, const RunSetup& s);
-RunSetup read_run_setup(const std::string& path);  // std::runtime_error naming the file
-// RUN_DIR/setup.h5 for a checkpoint path RUN_DIR/checkpoint.h5 (any file name in RUN_DIR).
-std::string run_setup_path_for(const std::string& checkpoint_path);
+sim::RealizationConfig realization_for(const io::DatasetReader& data, std::size_t n_win = 7200);
 
 // Rows of a dataset realized on the fly: x = the preprocessed window [n_win, 1], θ standardized.
 // Sample position p is dataset row rows[p]; its randomness is keyed by (seed, epoch, event index).
 class RealizedDataset : public SampleSource {
  public:
   RealizedDataset(const io::DatasetReader& data, std::vector<std::size_t> rows,
-                  lens::RealizationConfig cfg, uint64_t seed, int threads = 0);
+                  sim::RealizationConfig cfg, uint64_t seed, int threads = 0);
   int64_t size() const override { return int64_t(rows_.size()); }
   int64_t length() const override { return int64_t(cfg_.n_win); }
   int64_t channels() const override { return 1; }
-  int64_t dim() const override { return lens::kThetaDim; }
+  int64_t dim() const override { return sim::kThetaDim; }
   void realize(const int64_t* pos, int64_t n, uint64_t epoch, float* x, float* theta) const override;
   // The same plus the physical θ (n × 8, double) and raw photon counts (n × n_win; nullable).
   void realize_full(const int64_t* pos, int64_t n, uint64_t epoch, float* x, float* theta_std,
                     double* theta, float* flux) const;
   std::size_t row(int64_t pos) const { return rows_.at(pos); }
-  const lens::RealizationConfig& config() const { return cfg_; }
+  const sim::RealizationConfig& config() const { return cfg_; }
   // On the GPU: the rows' sequences, events and ids are uploaded once (when they take at most
   // half the free device memory and n_win fits the device realization), then every batch is
-  // realized in place by lens::realize_batch_device.
+  // realized in place by sim::realize_batch_device.
   bool prepare_device() const override;
   void realize_on_device(const int64_t* pos_dev, int64_t n, uint64_t epoch, float* x_dev,
                          float* theta_dev) const override;
@@ -68,7 +45,7 @@ class RealizedDataset : public SampleSource {
   struct DeviceRows;  // training_data.cpp
   const io::DatasetReader& data_;
   std::vector<std::size_t> rows_;
-  lens::RealizationConfig cfg_;
+  sim::RealizationConfig cfg_;
   uint64_t seed_;
   int threads_;
   mutable std::shared_ptr<const DeviceRows> device_;  // set by prepare_device()

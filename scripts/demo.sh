@@ -9,7 +9,7 @@
 #   EPOCHS=15        training epochs (cosine schedule over all of them)
 #   TRAIN_MINUTES=5  time budget of the training (stops with a checkpoint; rerun to continue)
 #   BATCH=32         batch size (the paper: 512)
-#   CONFIG=small     network size: small (CPU) or paper (SPEC §5, for a GPU)
+#   CONFIG=small     network size: small (CPU) or paper (docs/conventions.md §Network, for a GPU)
 #   N_SAMPLES=2000   posterior samples per test event
 #   TEST_FRACTION=0.1  share of the events kept for the test set (the paper: 5%)
 #   DEVICE=auto      cpu, cuda, or auto (cuda when nvidia-smi sees a GPU and nvcc exists)
@@ -70,8 +70,7 @@ step "5/6 infer the test set ($N_SAMPLES samples per event)"
   --n-samples "$N_SAMPLES" --device "$DEVICE" --threads "$THREADS" --seed "$SEED"
 
 step "6/6 evaluate and plot"
-"$BIN/lensflow-evaluate" --posterior "$POST" --out "$EVAL" --plots --plot-events 3 \
-  --plot-script scripts/plot_evaluation.py
+"$BIN/lensflow-evaluate" --posterior "$POST" --out "$EVAL" --plots --plot-events 3
 
 printf '\nDemo finished. Outputs in %s/:\n' "$OUT"
 printf '  training log      %s/log.csv\n' "$RUN"

@@ -5,7 +5,7 @@
 #include <string>
 
 #include "bench/kernels/machine_rates.hpp"
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 
 using namespace lensflow;
 
@@ -22,9 +22,9 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const int all = [] { kernels::set_num_threads(0); return kernels::num_threads(); }();
+  const int all = [] { core::set_num_threads(0); return core::num_threads(); }();
   for (int t : {1, all}) {
-    kernels::set_num_threads(t);
+    core::set_num_threads(t);
     const double g = bench_util::sgemm_gflops(n, repeat);
     const auto bw = bench_util::stream_gbs(stream_mib * (1 << 20) / 4, repeat);
     std::printf("%d thread(s): sgemm %lldx%lldx%lld %.1f GFLOP/s; copy %.1f GB/s, triad %.1f GB/s\n", t,

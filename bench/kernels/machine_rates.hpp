@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "bench/bench_util.hpp"
+#include "core/thread_pool.hpp"
 #include "kernels/gemm.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::bench_util {
 
@@ -34,12 +34,12 @@ inline Bandwidth stream_gbs(int64_t n, int repeat) {
   const int64_t grain = 1 << 16;
   Bandwidth r;
   const double tc = best_time(repeat, [&] {
-    kernels::parallel_for(n, grain, [&](int64_t s, int64_t e) {
+    core::parallel_for(n, grain, [&](int64_t s, int64_t e) {
       std::copy(a.data() + s, a.data() + e, b.data() + s);
     });
   });
   const double tt = best_time(repeat, [&] {
-    kernels::parallel_for(n, grain, [&](int64_t s, int64_t e) {
+    core::parallel_for(n, grain, [&](int64_t s, int64_t e) {
       for (int64_t i = s; i < e; ++i) a[size_t(i)] = b[size_t(i)] + 3.0f * c[size_t(i)];
     });
   });

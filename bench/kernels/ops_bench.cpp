@@ -4,7 +4,7 @@
 //                        [--min-seconds S] [--no-torch]
 // Defaults: CUDA with featurizer batch 512 when a GPU is present, else CPU with batch 8.
 // Prints a markdown table and "RESULT name value unit" lines. When PyTorch is importable it runs
-// bench/torch_ref.py on the same device and shapes and prints lensflow/PyTorch time ratios.
+// bench/kernels/torch_ops_ref.py on the same device and shapes and prints lensflow/PyTorch time ratios.
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
@@ -16,8 +16,8 @@
 
 #include "autodiff/ops.hpp"
 #include "bench/bench_util.hpp"
+#include "core/thread_pool.hpp"
 #include "kernels/device.hpp"
-#include "kernels/thread_pool.hpp"
 #include "nn/featurizer.hpp"
 
 using namespace lensflow;
@@ -83,18 +83,17 @@ void bench(const Options& o, const std::string& name, const std::string& shape,
   g_rows.push_back({name, fwd, fb});
 }
 
-// Runs bench/torch_ref.py (next to this source) with the same settings; returns its rows.
+// Runs bench/kernels/torch_ops_ref.py (next to this source) with the same settings; returns its rows.
 std::vector<Row> torch_reference(const Options& o) {
   std::vector<Row> rows;
   std::string dir = __FILE__;
   dir = dir.substr(0, dir.find_last_of('/'));  // bench/kernels
-  dir = dir.substr(0, dir.find_last_of('/'));  // bench
   if (std::system("python3 -c 'import torch' >/dev/null 2>&1") != 0) return rows;
-  const std::string cmd = "python3 " + dir + "/torch_ref.py --device " +
+  const std::string cmd = "python3 " + dir + "/torch_ops_ref.py --device " +
                           (o.device == Device::CUDA ? "cuda" : "cpu") + " --batch " +
                           std::to_string(o.batch) + " --flow-batch " +
                           std::to_string(o.flow_batch) + " --threads " +
-                          std::to_string(kernels::num_threads()) + " --min-seconds " +
+                          std::to_string(core::num_threads()) + " --min-seconds " +
                           std::to_string(o.min_seconds) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return rows;
@@ -147,10 +146,10 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "no CUDA device\n");
     return 1;
   }
-  kernels::set_num_threads(o.threads);
+  core::set_num_threads(o.threads);
   const int64_t B = o.batch, N = o.flow_batch;
   std::printf("device %s, threads %d, featurizer batch %lld, flow batch %lld\n\n",
-              o.device == Device::CUDA ? "CUDA" : "CPU", kernels::num_threads(), (long long)B,
+              o.device == Device::CUDA ? "CUDA" : "CPU", core::num_threads(), (long long)B,
               (long long)N);
   std::printf("| %-22s | %-34s | %10s | %12s |\n", "op", "shape", "fwd ms", "fwd+bwd ms");
   std::printf("|%s|%s|%s|%s|\n", std::string(24, '-').c_str(), std::string(36, '-').c_str(),

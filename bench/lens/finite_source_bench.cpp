@@ -5,8 +5,9 @@
 //      (dcaus_rho): far (> 10 ρ), near (1–5 ρ), on a caustic (< 1 ρ): µs per magnification,
 //      magnifications/s, and each code's error against the reference (VBMicrolensing at 1e-6);
 //   2. limb-darkened (a1 = 0.5) on the caustic-crossing class;
-//   3. 14,400-epoch finite-source light curves of events drawn from SPEC §4's priors (t0 = 72 d,
-//      0.01-d cadence), through lightcurves_host on one thread: seconds per curve;
+//   3. 14,400-epoch finite-source light curves of events drawn from the priors of
+//      docs/conventions.md §Priors (t0 = 72 d, 0.01-d cadence), through lightcurves_host on one
+//      thread: seconds per curve;
 //   4. ratios VBMicrolensing/lensflow per core (> 1: lensflow faster).
 // Prints "RESULT name value unit" lines. Options: --no-vbm, --tol T (default 1e-3).
 #include <algorithm>
@@ -22,7 +23,7 @@
 #include <vector>
 
 #include "bench/bench_util.hpp"
-#include "bench/lens/spec_events.hpp"
+#include "bench/lens/prior_events.hpp"
 #include "lens/finite_source.hpp"
 #include "lens/lensflow_lens.hpp"
 #include "lens/trajectory.hpp"
@@ -169,7 +170,7 @@ int main(int argc, char** argv) {
     }
   }
 
-  // 3. Light curves from the SPEC §4 priors.
+  // 3. Light curves from the priors (docs/conventions.md §Priors).
   std::mt19937_64 rng(20261122);
   lensflow::bench_util::SpecEvents draw(rng);
   const int n_ev = 20, n_t = 14400;

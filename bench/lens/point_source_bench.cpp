@@ -2,8 +2,8 @@
 // VBMicrolensing (bench/lens/vbm_reference.py) timed on the same points in the same run.
 //   1. random points (s ~ LogU(0.2, 5), q ~ LogU(1e-6, 1), |y1|, |y2| < 2): µs per call and
 //      magnifications/s on 1 thread and on all threads;
-//   2. points along 14,400-epoch light curves (SPEC §4 priors, t0 = 72 d, 0.01-d cadence, warm
-//      started): µs per epoch and light curves/s, 1 thread and all threads;
+//   2. points along 14,400-epoch light curves (priors of docs/conventions.md §Priors, t0 = 72 d,
+//      0.01-d cadence, warm started): µs per epoch and light curves/s, 1 thread and all threads;
 //   3. the ratio VBMicrolensing/lensflow per core (> 1: lensflow faster).
 // Prints "RESULT name value unit" lines (collected by bench/run_cpu.sh). --no-vbm skips step 3.
 #include <algorithm>
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "bench/bench_util.hpp"
-#include "bench/lens/spec_events.hpp"
+#include "bench/lens/prior_events.hpp"
 #include "lens/lensflow_lens.hpp"
 
 using namespace lensflow::lens;
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
   std::printf("RESULT point_random_us_per_call_1thread %.4f us\n", us_rand);
   std::printf("RESULT point_random_mag_per_s_all_threads %.4g 1/s\n", n / tn);
 
-  // 2. Light curves, SPEC §4 priors (point source), 14,400 epochs.
+  // 2. Light curves, priors of docs/conventions.md §Priors (point source), 14,400 epochs.
   const std::size_t n_ev = 24, n_t = 14400;
   std::vector<EventParams> ev(n_ev);
   lensflow::bench_util::SpecEvents draw(rng);

@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """VBMicrolensing finite-source reference timings for bench_finite_source_bench (same machine, same
-points, same run). Frames: VBMicrolensing's BinaryMag2 uses the SPEC §2 frame directly; its
-BinaryLightCurve moves the source the opposite way, so it gets alpha + 180° (checked against
-tests/data/lightcurves_sub.csv: BinaryLightCurve with alpha+180° and BinaryMag2 on our trajectory
-agree with the reference to its tolerance).
+points, same run). Frames: VBMicrolensing's BinaryMag2 uses the frame of docs/conventions.md
+§Frame directly; its BinaryLightCurve moves the source the opposite way, so it gets alpha + 180°
+(checked against tests/data/lightcurves_sub.csv: BinaryLightCurve with alpha+180° and BinaryMag2
+on our trajectory agree with the reference to its tolerance).
 
 Usage:
   vbm_finite_reference.py finite POINTS.csv [--tol 1e-3] [--a1 0] [--repeat 1]

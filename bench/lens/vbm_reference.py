@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """VBMicrolensing reference timings for the lens benchmarks (run beside ours, same machine, same
-points). VBMicrolensing uses the frame of SPEC §2 directly (COM origin, secondary at +x; checked
-against tests/data/binary_uniform.csv by --check).
+points). VBMicrolensing uses the frame of docs/conventions.md §Frame directly (COM origin,
+secondary at +x; checked against tests/data/binary_uniform.csv by --check).
 
 Usage: vbm_reference.py point POINTS.csv [--repeat R]
   POINTS.csv has columns s,q,y1,y2. Prints one JSON object:

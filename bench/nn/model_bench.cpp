@@ -23,10 +23,10 @@
 
 #include "autodiff/ops.hpp"
 #include "bench/bench_util.hpp"
+#include "core/thread_pool.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/device.hpp"
-#include "kernels/thread_pool.hpp"
 #include "nn/adam.hpp"
-#include "nn/checkpoint.hpp"
 #include "nn/grad_clip.hpp"
 #include "nn/posterior_model.hpp"
 
@@ -97,7 +97,7 @@ std::map<std::string, double> torch_reference(const Options& o) {
                           std::to_string(o.batch) + " --flow-batch " + std::to_string(o.flow_batch) +
                           " --obs " + std::to_string(o.obs) + " --samples " +
                           std::to_string(o.samples) + " --threads " +
-                          std::to_string(kernels::num_threads()) + " --min-seconds " +
+                          std::to_string(core::num_threads()) + " --min-seconds " +
                           std::to_string(o.min_seconds) + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return rows;
@@ -145,14 +145,14 @@ int main(int argc, char** argv) {
   const bool cuda = o.device == Device::CUDA;
   if (o.batch <= 0) o.batch = cuda ? 512 : 4;
   if (o.obs <= 0) o.obs = cuda ? 100 : 4;
-  kernels::set_num_threads(o.threads);
+  core::set_num_threads(o.threads);
   const nn::PosteriorConfig cfg = nn::PosteriorConfig::paper();
   nn::PosteriorModel model(cfg);
   model.to(o.device);
   const int64_t B = o.batch, N = o.flow_batch, L = cfg.featurizer.length, D = cfg.flow.dim,
                 C = cfg.flow.context;
   std::printf("device %s, threads %d, paper-size model (%lld parameters)\n\n",
-              o.device == Device::CUDA ? "CUDA" : "CPU", kernels::num_threads(),
+              o.device == Device::CUDA ? "CUDA" : "CPU", core::num_threads(),
               (long long)model.num_parameters());
   std::printf("| %-34s | %-22s | %10s | %-24s |\n", "what", "shape", "ms", "throughput");
   std::printf("|%s|%s|%s|%s|\n", std::string(36, '-').c_str(), std::string(24, '-').c_str(),
@@ -221,10 +221,10 @@ int main(int argc, char** argv) {
   const std::string path = o.keep_checkpoint.empty()
                                ? "/tmp/lensflow_model_bench_" + std::to_string(::getpid()) + ".h5"
                                : o.keep_checkpoint;
-  ms = time_ms(o, [&] { nn::save_checkpoint(path, model, &adam, nn::TrainState{}); });
+  ms = time_ms(o, [&] { io::save_checkpoint(path, model, &adam, io::TrainState{}); });
   std::snprintf(buf, sizeof buf, "%.1f MB file", std::filesystem::file_size(path) / 1e6);
   row("checkpoint save (model + Adam)", "", ms, buf);
-  ms = time_ms(o, [&] { nn::load_checkpoint(path, model, &adam); });
+  ms = time_ms(o, [&] { io::load_checkpoint(path, model, &adam); });
   row("checkpoint load (model + Adam)", "", ms);
   if (o.keep_checkpoint.empty()) std::filesystem::remove(path);
 

@@ -13,12 +13,16 @@ Prints "| name | shape | ms | throughput |" rows with the names bench_model_benc
 """
 import argparse
 import math
+import os
 import statistics
-import time
+import sys
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_timing import time_ms as _time_ms  # noqa: E402
 
 L, D, C, K, BLOCKS, HID = 7200, 8, 256, 8, 20, 256
 
@@ -125,23 +129,10 @@ class Flow(nn.Module):
         return z.view(h.shape[0], n, D)
 
 
-def sync(dev):
-    if dev.type == "cuda":
-        torch.cuda.synchronize()
 
 
 def time_ms(fn, dev, min_seconds):
-    fn()
-    sync(dev)
-    ms, start = [], time.perf_counter()
-    while len(ms) < 3 or time.perf_counter() - start < min_seconds:
-        t0 = time.perf_counter()
-        fn()
-        sync(dev)
-        ms.append((time.perf_counter() - t0) * 1e3)
-        if len(ms) >= 100:
-            break
-    return statistics.median(ms)
+    return _time_ms(fn, dev, min_seconds, max_repeats=100, reduce=statistics.median)
 
 
 def row(name, shape, ms, extra=""):

@@ -1,6 +1,6 @@
 // bench_train_bench — training step time, projected epoch time, posterior samples per second and
-// peak host (and device) memory of the posterior model (SPEC §7), on random inputs of the real shapes
-// (7,200-point light curves, 8 parameters).
+// peak host (and device) memory of the posterior model (docs/benchmarks.md), on random inputs of
+// the real shapes (7,200-point light curves, 8 parameters).
 //
 //   bench_train_bench [--config small|paper] [--batch B] [--steps N] [--device auto|cpu|cuda]
 //                     [--threads T] [--obs O] [--samples S] [--train-events N] [--profile P]
@@ -36,8 +36,8 @@
 #include "autodiff/profile.hpp"
 #include "bench/kernels/machine_rates.hpp"
 #include "bench/nn/step_profile.hpp"
+#include "core/thread_pool.hpp"
 #include "kernels/device.hpp"
-#include "kernels/thread_pool.hpp"
 #include "nn/adam.hpp"
 #include "nn/grad_clip.hpp"
 #include "pipeline/model_configs.hpp"
@@ -82,7 +82,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  kernels::set_num_threads(threads);
+  core::set_num_threads(threads);
   if (device == "auto") device = ad::cuda_available() ? "cuda" : "cpu";
   const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
   if (dev == ad::Device::CUDA && !ad::cuda_available()) {
@@ -104,7 +104,7 @@ int main(int argc, char** argv) {
   const ad::Tensor th = ad::randn({batch, D}, gen, dev);
   std::printf("config %s (%lld parameters), batch %lld, device %s, %d threads\n", config.c_str(),
               static_cast<long long>(model.num_parameters()), static_cast<long long>(batch), device.c_str(),
-              kernels::num_threads());
+              core::num_threads());
   auto step = [&] {
     adam.zero_grad();
     const ad::Tensor loss = model.loss(x, th);
@@ -137,11 +137,11 @@ int main(int argc, char** argv) {
 
   if (profile_steps > 0 && !gpu) {
     // One core's rates: the floors are CPU time (summed over threads), as the CPU columns.
-    const int threads = kernels::num_threads();
-    kernels::set_num_threads(1);
+    const int threads = core::num_threads();
+    core::set_num_threads(1);
     const double gflops = bench_util::sgemm_gflops(1024, 3);
     const auto bw = bench_util::stream_gbs(int64_t(64) << 20, 3);
-    kernels::set_num_threads(threads);
+    core::set_num_threads(threads);
     std::printf("\nper-op profile over %lld steps (per step, %d threads; CPU-time floors at one core's "
                 "%.1f GFLOP/s sgemm and %.1f GB/s triad)\n",
                 static_cast<long long>(profile_steps), threads, gflops, bw.triad_gbs);

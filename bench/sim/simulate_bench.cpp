@@ -22,10 +22,11 @@
 
 #include "bench/bench_util.hpp"
 #include "lens/lensflow_lens.hpp"
-#include "lens/pspl_cut.hpp"
-#include "lens/simulator.hpp"
+#include "sim/pspl_cut.hpp"
+#include "sim/simulator.hpp"
 
 using namespace lensflow::lens;
+using namespace lensflow::sim;
 
 namespace {
 

@@ -18,10 +18,12 @@
 #include <string>
 #include <vector>
 
+#include "core/fs.hpp"
 #include "io/dataset.hpp"
-#include "lens/priors.hpp"
+#include "io/prior_fields.hpp"
 #include "pipeline/trainer.hpp"
 #include "pipeline/training_data.hpp"
+#include "sim/priors.hpp"
 
 namespace lensflow::testing {
 
@@ -91,7 +93,7 @@ inline std::string read_file(const std::string& path) {
   return ss.str();
 }
 
-// Names in a directory that are temporary files of io/atomic_file ("*.tmp-*").
+// Names in a directory that are temporary files of core/atomic_file ("*.tmp-*").
 inline std::vector<std::string> temp_files_in(const std::string& dir) {
   std::vector<std::string> out;
   FILE* p = ::popen(("ls -a '" + dir + "' 2>/dev/null").c_str(), "r");
@@ -107,7 +109,7 @@ inline std::vector<std::string> temp_files_in(const std::string& dir) {
 }
 
 // The temporary-file name a killed writer of `file_name` (process `pid`, this host) would have left:
-// "<file_name>.tmp-<host>-<pid>-<16 hex>" (io/atomic_file.hpp; the host keeps [A-Za-z0-9._]).
+// "<file_name>.tmp-<host>-<pid>-<16 hex>" (core/atomic_file.hpp; the host keeps [A-Za-z0-9._]).
 inline std::string stale_temp_name(const std::string& file_name, long pid) {
   char buf[256] = {0};
   ::gethostname(buf, sizeof buf - 1);
@@ -163,9 +165,9 @@ inline std::string poison_first_dataset(const std::string& path, const std::stri
 // A one-shard dataset of n events (prior draws of `seed`, Paczyński magnifications on the
 // 14,400-point grid with t0 = 72 d) in dir/shard_00000_of_00001.h5.
 inline void write_tiny_dataset(const std::string& dir, int n, uint64_t seed) {
-  const lens::PriorBox prior;
+  const sim::PriorBox prior;
   io::DatasetSettings s;
-  s.prior = pipeline::prior_to_attr(prior);
+  s.prior = io::prior_to_attr(prior);
   s.seed = seed;
   s.n_events = uint64_t(n);
   s.events_per_shard = uint64_t(n);
@@ -174,7 +176,7 @@ inline void write_tiny_dataset(const std::string& dir, int n, uint64_t seed) {
   io::ShardData d;
   d.n_drawn = uint64_t(n);
   for (int i = 0; i < n; ++i) {
-    const lens::PriorDraw e = lens::sample_event(prior, seed, uint64_t(i));
+    const sim::PriorDraw e = sim::sample_event(prior, seed, uint64_t(i));
     d.theta_raw.insert(d.theta_raw.end(), {e.s, e.q, e.alpha_deg, e.u0, 72.0, e.tE, e.rho});
     for (uint64_t j = 0; j < s.n_t; ++j) {
       const double tau = (double(j) * s.dt - 72.0) / e.tE, u = std::sqrt(tau * tau + e.u0 * e.u0);
@@ -184,7 +186,7 @@ inline void write_tiny_dataset(const std::string& dir, int n, uint64_t seed) {
     d.all_chi2_dof.push_back(2.0);
     d.event_index.push_back(i);
   }
-  pipeline::make_directories(dir);
+  core::make_dirs(dir);
   io::write_shard(dir + "/" + io::shard_file_name(0, 1), s, d);
 }
 

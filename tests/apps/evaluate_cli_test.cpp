@@ -9,8 +9,9 @@
 
 #include "cli_util.hpp"
 #include "io/h5file.hpp"
-#include "lens/priors.hpp"
+#include "io/prior_fields.hpp"
 #include "pipeline/inference.hpp"
+#include "sim/priors.hpp"
 
 using namespace lensflow;
 using namespace lensflow::testing;
@@ -19,7 +20,7 @@ namespace {
 // E = 20 events of 200 samples; `truth_rows` rows of theta_true (0: none); the events listed in
 // `empty` have only NaN samples and n_valid = 0 (every draw fell outside the prior).
 void write_posterior(const std::string& path, int truth_rows, const std::vector<int>& empty = {}) {
-  const lens::PriorBox prior;
+  const sim::PriorBox prior;
   const int E = 20, S = 200, D = 8;
   std::vector<double> truth;
   std::vector<float> samples;
@@ -27,7 +28,7 @@ void write_posterior(const std::string& path, int truth_rows, const std::vector<
   std::normal_distribution<double> n01;
   for (int e = 0; e < E; ++e) {
     double th[8];
-    lens::theta_from_draw(lens::sample_event(prior, 9, e), th);
+    sim::theta_from_draw(sim::sample_event(prior, 9, e), th);
     truth.insert(truth.end(), th, th + D);
     const auto specs = pipeline::theta_marginals(prior);
     for (int k = 0; k < S; ++k)
@@ -44,7 +45,7 @@ void write_posterior(const std::string& path, int truth_rows, const std::vector<
   w.write("n_valid", n_valid.data(), {E});
   if (truth_rows > 0) w.write("theta_true", truth.data(), {uint64_t(truth_rows), D});
   w.attr("/", "format", std::string("lensflow-posterior"));
-  w.attr("/", "prior", pipeline::prior_to_attr(prior));
+  w.attr("/", "prior", io::prior_to_attr(prior));
   w.commit();
 }
 }  // namespace

@@ -19,8 +19,8 @@
 
 #include "cli_util.hpp"
 #include "io/dataset.hpp"
-#include "lens/priors.hpp"
-#include "lens/realization.hpp"
+#include "sim/priors.hpp"
+#include "sim/realization.hpp"
 
 namespace fs = std::filesystem;
 using namespace lensflow::io;
@@ -95,7 +95,7 @@ TEST_F(SimulateCli, ReaderFeedsTheRealizationLikeTheTrainingLoader) {
   ASSERT_EQ(run("--out " + dir.string() + " --n-events 40 --events-per-shard 40" + kFast).rc, 0);
   DatasetReader ds(dir.string());
   ASSERT_GT(ds.size(), 1u);
-  lensflow::lens::RealizationConfig cfg;
+  lensflow::sim::RealizationConfig cfg;
   cfg.n_seq = ds.n_t();
   cfg.n_win = ds.n_t() / 2;
   cfg.dt = ds.settings().dt;
@@ -109,15 +109,15 @@ TEST_F(SimulateCli, ReaderFeedsTheRealizationLikeTheTrainingLoader) {
     ev[i] = {r[0], r[1], r[2], r[3], r[4], r[5], r[6]};
     ids[i] = std::uint64_t(ds.event_index(i));
   }
-  std::vector<float> mag(B * ds.n_t()), x(B * cfg.n_win), th(B * lensflow::lens::kThetaDim);
-  std::vector<double> raw(B * lensflow::lens::kThetaDim);
+  std::vector<float> mag(B * ds.n_t()), x(B * cfg.n_win), th(B * lensflow::sim::kThetaDim);
+  std::vector<double> raw(B * lensflow::sim::kThetaDim);
   ds.read_mag_rows(rows.data(), B, mag.data());
-  lensflow::lens::realize_batch_host(cfg, mag.data(), ev.data(), ids.data(), B, 1, 0, x.data(), th.data(), raw.data());
+  lensflow::sim::realize_batch_host(cfg, mag.data(), ev.data(), ids.data(), B, 1, 0, x.data(), th.data(), raw.data());
   for (float v : x) ASSERT_TRUE(std::isfinite(v));
   for (std::size_t i = 0; i < B; ++i) {
-    EXPECT_TRUE(lensflow::lens::in_support(cfg.prior, &raw[i * lensflow::lens::kThetaDim])) << i;
+    EXPECT_TRUE(lensflow::sim::in_support(cfg.prior, &raw[i * lensflow::sim::kThetaDim])) << i;
     // The stored parameters are prior draw event_index of the seed.
-    const auto d = lensflow::lens::sample_event(cfg.prior, 7, ids[i]);
+    const auto d = lensflow::sim::sample_event(cfg.prior, 7, ids[i]);
     EXPECT_EQ(ev[i].q, d.q);
     EXPECT_EQ(ev[i].tE, d.tE);
   }

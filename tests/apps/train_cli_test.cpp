@@ -7,7 +7,8 @@
 #include <fstream>
 
 #include "cli_util.hpp"
-#include "nn/checkpoint.hpp"
+#include "io/checkpoint.hpp"
+#include "io/run_setup.hpp"
 #include "tests/pipeline/synthetic_source.hpp"
 
 using namespace lensflow::testing;
@@ -110,7 +111,7 @@ TEST_F(TrainCli, AFullDiskStopsWithAnErrorAndAnIntactRunDirectory) {
   EXPECT_EQ(r.status, 1) << r.output;  // not 139 (SIGSEGV at exit)
   EXPECT_NE(r.output.find("No space left on device"), std::string::npos) << r.output;
   EXPECT_TRUE(temp_files_in(disk + "/run").empty());
-  EXPECT_NO_THROW(lensflow::pipeline::read_run_setup(disk + "/run/setup.h5"));  // complete
+  EXPECT_NO_THROW(lensflow::io::read_run_setup(disk + "/run/setup.h5"));  // complete
   EXPECT_FALSE(std::ifstream(disk + "/run/checkpoint.h5").good());
   unmount_small_disk(disk);
   std::system(("rm -rf " + dir).c_str());
@@ -133,8 +134,8 @@ TEST(TrainerFiles, BestModelHistoryEndsAtItsEpochAfterAnInterruption) {
   const auto out = lensflow::pipeline::Trainer(cfg, train, &val, o, dir).run();
   ASSERT_TRUE(out.completed);
   lensflow::nn::PosteriorModel m(cfg);
-  lensflow::nn::TrainState best;
-  lensflow::nn::load_checkpoint(dir + "/best.h5", m, nullptr, &best);
+  lensflow::io::TrainState best;
+  lensflow::io::load_checkpoint(dir + "/best.h5", m, nullptr, &best);
   ASSERT_GE(best.epoch, 1);
   std::vector<double> want;
   for (int64_t e = 0; e < best.epoch; ++e) {

@@ -14,6 +14,17 @@ function(step)
   endif()
 endfunction()
 step(${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix)
+# The programs find the evaluation plots' script at ../share/lensflow beside bin/.
+if(EXISTS ${WORK_DIR}/prefix/bin/lensflow-evaluate AND NOT EXISTS ${WORK_DIR}/prefix/share/lensflow/plot_evaluation.py)
+  message(FATAL_ERROR "installed lensflow-evaluate without share/lensflow/plot_evaluation.py")
+endif()
+# Only the forward model's headers are installed: lens/ and the core headers they include.
+file(GLOB_RECURSE installed RELATIVE ${WORK_DIR}/prefix/include/lensflow ${WORK_DIR}/prefix/include/lensflow/*)
+foreach(h ${installed})
+  if(NOT h MATCHES "^(lens|core)/")
+    message(FATAL_ERROR "installed header outside lens/ and core/: ${h}")
+  endif()
+endforeach()
 step(${CMAKE_COMMAND} -S ${SOURCE_DIR} -B ${WORK_DIR}/build -DCMAKE_BUILD_TYPE=Release
      -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix)
 step(${CMAKE_COMMAND} --build ${WORK_DIR}/build)

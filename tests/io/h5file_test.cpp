@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -81,6 +82,16 @@ TEST(H5File, WriterWithoutCommitLeavesNothingAndKeepsOldFile) {
   for (auto& e : fs::directory_iterator(fs::path(p).parent_path()))
     EXPECT_EQ(e.path().string().find(p + ".tmp"), std::string::npos) << "temporary file left behind";
   fs::remove(p);
+}
+
+TEST(H5File, AWriterRefusesATargetThatIsNotARegularFile) {
+  const std::string fifo = tmp_path("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  EXPECT_THROW(H5Writer w(fifo), std::runtime_error);
+  struct stat st;
+  ASSERT_EQ(::stat(fifo.c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode)) << "the FIFO was replaced";
+  fs::remove(fifo);
 }
 
 TEST(H5File, ClearErrorsForMissingForeignTruncatedAndBadNames) {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "core/thread_pool.hpp"
 #include "kernels/conv_ln.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -216,11 +216,11 @@ TEST(ConvLn, BitwiseIndependentOfThreadCount) {
                         Case{3, 1300, 32, 32, 3, true, true, true, true},
                         Case{2, 700, 64, 64, 3, true, true, true, true}}) {
     const Data d = random_data(c, 23);
-    set_num_threads(1);
+    core::set_num_threads(1);
     const Grads one = run<float>(c, d);
-    set_num_threads(2);
+    core::set_num_threads(2);
     const Grads two = run<float>(c, d);
-    set_num_threads(0);
+    core::set_num_threads(0);
     EXPECT_EQ(one.y, two.y) << c.name();
     EXPECT_EQ(one.gx, two.gx) << c.name();
     EXPECT_EQ(one.gw, two.gw) << c.name();

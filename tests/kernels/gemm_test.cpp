@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "core/thread_pool.hpp"
 #include "kernels/gemm.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -45,7 +45,7 @@ void check(bool ta, bool tb, int64_t M, int64_t N, int64_t K) {
 }
 
 TEST(GemmCpu, EverySplitPathMatchesTheDirectProduct) {
-  set_num_threads(2);
+  core::set_num_threads(2);
   for (bool ta : {false, true})
     for (bool tb : {false, true}) {
       check(ta, tb, 300, 20, 50);   // rows split
@@ -53,7 +53,7 @@ TEST(GemmCpu, EverySplitPathMatchesTheDirectProduct) {
       check(ta, tb, 20, 30, 1500);  // K split
       check(ta, tb, 5, 7, 3);       // one call
     }
-  set_num_threads(0);
+  core::set_num_threads(0);
 }
 
 #if LENSFLOW_HAVE_CUDA

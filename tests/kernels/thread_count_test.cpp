@@ -7,10 +7,10 @@
 #include <random>
 #include <vector>
 
+#include "core/thread_pool.hpp"
 #include "kernels/gemm.hpp"
 #include "kernels/layernorm.hpp"
 #include "kernels/reduce.hpp"
-#include "kernels/thread_pool.hpp"
 
 namespace lensflow::kernels {
 namespace {
@@ -26,14 +26,14 @@ std::vector<float> random_vector(std::size_t n, unsigned seed) {
 // Runs f with 1, 2 and 5 threads and checks the outputs are identical.
 template <class F>
 void expect_same_for_thread_counts(const F& f) {
-  const int saved = num_threads();
-  set_num_threads(1);
+  const int saved = core::num_threads();
+  core::set_num_threads(1);
   const std::vector<float> ref = f();
   for (int t : {2, 5}) {
-    set_num_threads(t);
+    core::set_num_threads(t);
     EXPECT_EQ(f(), ref) << t << " threads";
   }
-  set_num_threads(saved);
+  core::set_num_threads(saved);
 }
 
 TEST(ThreadCount, GemmInEverySplitRegime) {

@@ -9,7 +9,7 @@
 // integrals start from equal panels and bisect the panel of largest Kronrod−Gauss difference until
 // the summed estimate meets the goal, which resolves the caustic crossings (inverse square-root
 // singularities of A_ps). Limb darkening multiplies the integrand by the profile (normalised to 1).
-// Used by tests/lens/*_test.cpp and bench/lens/finite_stress_bench.cpp.
+// Used by tests/lens/*_test.cpp and bench/sim/finite_stress_bench.cpp.
 #pragma once
 
 #include <algorithm>

@@ -1,6 +1,6 @@
 // Tests of lens/trajectory.hpp and lens/lightcurve.hpp: the VBMicrolensing point-source light
 // curves (every 4th epoch of reference/lightcurves.csv), warm start = cold start, and the
-// time-reversal and reflection symmetries of SPEC §2.
+// time-reversal and reflection symmetries of docs/conventions.md §Trajectory.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -109,8 +109,8 @@ TEST(LightCurve, TimeReversalAndReflectionSymmetries) {
 }
 
 // Finite-source curves through the batched API (lens/lensflow_lens.hpp) against VBMicrolensing's
-// A_finite (uniform source, Tol = RelTol = 1e-5): SPEC §3, 1e-3 relative on >= 99.9% of epochs and
-// 1e-2 on all.
+// A_finite (uniform source, Tol = RelTol = 1e-5): docs/forward-model.md §Accuracy, 1e-3 relative on
+// >= 99.9% of epochs and 1e-2 on all.
 TEST(LightCurve, FiniteSourceCurvesMatchVBMicrolensing) {
   const auto p = read_csv(data_path("lightcurve_params.csv"));
   const auto lc = read_csv(data_path("lightcurves_sub.csv"));

@@ -5,7 +5,7 @@
 #include <map>
 
 #include "autodiff/ops.hpp"
-#include "kernels/thread_pool.hpp"
+#include "core/thread_pool.hpp"
 #include "nn/featurizer.hpp"
 #include "nn/layers.hpp"
 #include "tests/nn/module_gradcheck.hpp"
@@ -179,7 +179,7 @@ TEST(Featurizer, GradientsIndependentOfThreadCount) {
   Featurizer f(c, gen);
   const ad::Tensor x = ad::randn({4, 1600, 1}, gen);
   auto run = [&](int threads) {
-    kernels::set_num_threads(threads);
+    core::set_num_threads(threads);
     f.zero_grad();
     const ad::Tensor h = f.forward(x);
     ad::backward(ad::sum(h * h));
@@ -188,7 +188,7 @@ TEST(Featurizer, GradientsIndependentOfThreadCount) {
     return out;
   };
   const auto one = run(1), two = run(2);
-  kernels::set_num_threads(0);
+  core::set_num_threads(0);
   ASSERT_EQ(one.size(), two.size());
   for (size_t i = 0; i < one.size(); ++i) EXPECT_EQ(one[i], two[i]) << "output/gradient " << i;
 }

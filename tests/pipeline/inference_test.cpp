@@ -10,8 +10,8 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "kernels/thread_pool.hpp"
-#include "nn/checkpoint.hpp"
+#include "core/thread_pool.hpp"
+#include "io/checkpoint.hpp"
 #include "pipeline/trainer.hpp"
 #include "synthetic_source.hpp"
 #include "tests/gpu_required.hpp"
@@ -104,10 +104,10 @@ TEST_F(TrainedTiny, SamplesDoNotDependOnBatching) {
   EXPECT_EQ(all.log_q, one.log_q);
   for (size_t i = 0; i < last.theta.size(); ++i) ASSERT_EQ(last.theta[i], all.theta[2 * 50 * 2 + i]) << i;
   // And whatever the thread count.
-  const int threads = kernels::num_threads();
-  kernels::set_num_threads(threads == 1 ? 3 : 1);
+  const int threads = core::num_threads();
+  core::set_num_threads(threads == 1 ? 3 : 1);
   const auto other_threads = sample_posterior(model(), x.data(), 3, identity(), {}, o);
-  kernels::set_num_threads(threads);
+  core::set_num_threads(threads);
   EXPECT_EQ(other_threads.theta, all.theta);
   EXPECT_EQ(other_threads.log_q, all.log_q);
   // Another seed: other samples.
@@ -161,7 +161,7 @@ TEST_F(TrainedTiny, LogQMatchesTheModelDensityOfEachSample) {
 }
 
 TEST(ThetaMarginals, PriorDensitiesIntegrateToOne) {
-  const auto specs = theta_marginals(lens::PriorBox{});
+  const auto specs = theta_marginals(sim::PriorBox{});
   ASSERT_EQ(specs.size(), 8u);
   for (const auto& s : specs) {
     double sum = 0.0;
@@ -176,7 +176,7 @@ TEST(ThetaMarginals, PriorDensitiesIntegrateToOne) {
 TEST_F(TrainedTiny, CudaSamplesMatchCpu) {
   LENSFLOW_SKIP_WITHOUT_GPU(ad::cuda_available()) << "built without CUDA or no CUDA device visible";
   nn::PosteriorModel gpu(model().config());
-  nn::load_checkpoint(trainer_->checkpoint_path(), gpu);
+  io::load_checkpoint(trainer_->checkpoint_path(), gpu);
   gpu.to(ad::Device::CUDA);
   std::vector<float> x, th;
   three_events(x, th);

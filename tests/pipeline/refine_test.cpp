@@ -25,12 +25,12 @@ const std::size_t kFree[4] = {3, 4, 5, 7};  // u0, t0, log10 tE, f_s
 
 struct Obs {
   std::vector<double> t, x;
-  lens::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
+  sim::LightCurveView view() const { return {t.data(), x.data(), t.size()}; }
 };
 
 Obs simulate(double F0, std::size_t n, std::uint64_t seed) {
   Obs o;
-  const lens::EventParams ev = lens::event_from_theta(kTruth);
+  const lens::EventParams ev = sim::event_from_theta(kTruth);
   o.t.resize(n);
   for (std::size_t i = 0; i < n; ++i) o.t[i] = 72.0 * i / n;
   std::vector<double> A(n);
@@ -84,7 +84,7 @@ void invert4(const double* a, double* inv) {  // Gauss–Jordan, small and well-
     for (int j = 0; j < 4; ++j) inv[i * 4 + j] = m[i][j + 4];
 }
 
-Laplace laplace(const nn::BatchLogDensity& f) {
+Laplace laplace(const stats::BatchLogDensity& f) {
   double x[D];
   std::copy(kTruth, kTruth + D, x);
   const double h[4] = {2e-4, 2e-3, 2e-4, 2e-4};
@@ -217,7 +217,7 @@ TEST(Refine, ImportanceSamplingRecoversLaplacePosterior) {
   std::vector<double> th, lq;
   f.P.sample(6000, 1, th, lq);
   const auto r = refine_is(f.obs.view(), th.data(), lq.data(), 6000, f.opt);
-  ASSERT_EQ(r.is.w.status, nn::IsStatus::ok) << r.is.w.message;
+  ASSERT_EQ(r.is.w.status, stats::IsStatus::ok) << r.is.w.message;
   std::cout << "IS: " << r.is.w.message << " in " << r.seconds << " s\n";
   EXPECT_GT(r.is.w.n_eff, 500.0);
   EXPECT_EQ(r.n_outside_prior, 0u);
@@ -256,7 +256,7 @@ TEST(Refine, SamplesOutsideThePriorReportCleanly) {
     th[i * D + 3] = -1.0;  // u0 < 0: outside the prior
   }
   const auto r = refine_is(f.obs.view(), th.data(), lq.data(), 10, f.opt);
-  EXPECT_EQ(r.is.w.status, nn::IsStatus::no_valid_weights);
+  EXPECT_EQ(r.is.w.status, stats::IsStatus::no_valid_weights);
   EXPECT_EQ(r.n_outside_prior, 10u);
   EXPECT_TRUE(r.summary.mean.empty());
   EXPECT_THROW(refine_mcmc(f.obs.view(), th.data(), 10, f.opt), std::invalid_argument);
@@ -270,7 +270,7 @@ TEST(Refine, ManyObservationsMatchOneByOne) {
   std::vector<double> th2 = th, lq2 = lq;
   th2.insert(th2.end(), th.begin(), th.end());
   lq2.insert(lq2.end(), lq.begin(), lq.end());
-  const lens::LightCurveView views[2] = {f.obs.view(), other.view()};
+  const sim::LightCurveView views[2] = {f.obs.view(), other.view()};
   const auto many = refine_is_many(views, 2, th2.data(), lq2.data(), 200, f.opt);
   ASSERT_EQ(many.size(), 2u);
   const auto a = refine_is(f.obs.view(), th.data(), lq.data(), 200, f.opt);
@@ -291,7 +291,7 @@ TEST(Refine, McmcKeepsBothCloseAndWideModes) {
   const double sig[D] = {0.0035, 0.015, 0.26, 0.0003, 0.006, 0.0008, 0.05, 0.0003};
   Obs o;
   const std::size_t n = 300;
-  const lens::EventParams ev = lens::event_from_theta(truth);
+  const lens::EventParams ev = sim::event_from_theta(truth);
   for (std::size_t i = 0; i < n; ++i) o.t.push_back(23.0 + 6.0 * i / n);
   std::vector<double> A(n);
   lens::lightcurves_host(&ev, 1, o.t.data(), n, false, {}, A.data(), nullptr, 1);
@@ -308,16 +308,16 @@ TEST(Refine, McmcKeepsBothCloseAndWideModes) {
   std::vector<double> init(16 * D);
   for (std::size_t w = 0; w < 16; ++w)
     for (std::size_t d = 0; d < D; ++d) init[w * D + d] = (w % 2 ? wide[d] : close[d]) + 0.1 * sig[d] * n01(rng);
-  nn::EnsembleOptions eo;
+  stats::EnsembleOptions eo;
   eo.max_steps = 400;  // walkers alternate close/wide so both red-blue halves hold both modes
   eo.check_every = 0;
-  const auto r = nn::run_ensemble_mcmc(logpost, init.data(), D, eo);
+  const auto r = stats::run_ensemble_mcmc(logpost, init.data(), D, eo);
   std::size_t wide_walkers = 0;
   double best[2] = {-INFINITY, -INFINITY};
   for (std::size_t w = 0; w < 16; ++w) wide_walkers += r.chain[((r.n_steps - 1) * 16 + w) * D] > 0.0;
   for (std::size_t k = 0; k < r.log_prob.size(); ++k) {
     const int m = r.chain[k * D] > 0.0;
-    best[m] = std::max(best[m], r.log_prob[k] - lens::log_prior_theta(opt.prior, &r.chain[k * D]));
+    best[m] = std::max(best[m], r.log_prob[k] - sim::log_prior_theta(opt.prior, &r.chain[k * D]));
   }
   std::cout << "close/wide: " << wide_walkers << "/16 walkers wide at the end; best log L close " << best[0]
             << ", wide " << best[1] << "; " << r.message << "\n";

@@ -12,9 +12,9 @@
 #include <fstream>
 #include <numeric>
 
+#include "core/thread_pool.hpp"
+#include "io/checkpoint.hpp"
 #include "kernels/device.hpp"
-#include "kernels/thread_pool.hpp"
-#include "nn/checkpoint.hpp"
 #include "synthetic_source.hpp"
 #include "tests/gpu_required.hpp"
 
@@ -69,7 +69,7 @@ TEST(Trainer, LossDecreasesAndBeatsThePriorOnHeldOutData) {
   int rows = -1;
   while (std::getline(log, line)) ++rows;
   EXPECT_EQ(rows, 8);
-  EXPECT_NO_THROW(nn::read_checkpoint_config(dir + "/best.h5"));
+  EXPECT_NO_THROW(io::read_checkpoint_config(dir + "/best.h5"));
   std::system(("rm -rf " + dir).c_str());
 }
 
@@ -122,12 +122,12 @@ TEST(Trainer, ResumingReproducesTheUninterruptedTrajectoryExactly) {
 TEST(Trainer, TrajectoryIsTheSameForAnyThreadCount) {
   SyntheticSource train(96, L, 3), val(32, L, 4);
   const std::string a = fresh_dir("threads1"), b = fresh_dir("threads3");
-  const int threads = kernels::num_threads();
-  kernels::set_num_threads(1);
+  const int threads = core::num_threads();
+  core::set_num_threads(1);
   const TrainOutcome one = Trainer(tiny(), train, &val, small_options(2), a).run();
-  kernels::set_num_threads(3);
+  core::set_num_threads(3);
   const TrainOutcome three = Trainer(tiny(), train, &val, small_options(2), b).run();
-  kernels::set_num_threads(threads);
+  core::set_num_threads(threads);
   ASSERT_EQ(one.step_losses.size(), three.step_losses.size());
   for (size_t i = 0; i < one.step_losses.size(); ++i) EXPECT_EQ(one.step_losses[i], three.step_losses[i]) << i;
   EXPECT_EQ(one.history.back().val_nll, three.history.back().val_nll);

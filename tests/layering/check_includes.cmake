@@ -1,0 +1,32 @@
+# CTest driver (cmake -P): the layering is enforced by the build. For every case "target|header",
+# builds the probe target (a one-line source including <header>, compiled with the include
+# interface of one library) and requires the compiler to fail with "<header>: No such file or
+# directory"; the probe ALLOWED (headers the library may include) must build.
+foreach(v BUILD_DIR CASES ALLOWED)
+  if(NOT DEFINED ${v})
+    message(FATAL_ERROR "check_includes.cmake needs -D${v}=...")
+  endif()
+endforeach()
+function(build target result output)
+  execute_process(COMMAND ${CMAKE_COMMAND} --build ${BUILD_DIR} --target ${target}
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
+  set(${result} ${rc} PARENT_SCOPE)
+  set(${output} "${out}" PARENT_SCOPE)
+endfunction()
+build(${ALLOWED} rc out)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "the allowed includes do not compile (${ALLOWED}):\n${out}")
+endif()
+foreach(case ${CASES})
+  string(REPLACE "|" ";" parts "${case}")
+  list(GET parts 0 probe)
+  list(GET parts 1 header)
+  build(${probe} rc out)
+  string(REPLACE "." "\\." header_re "${header}")
+  if(rc EQUAL 0)
+    message(FATAL_ERROR "${probe}: #include \"${header}\" compiled: the layering is not enforced")
+  elseif(NOT out MATCHES "${header_re}: No such file or directory")
+    message(FATAL_ERROR "${probe}: failed for another reason than a hidden ${header}:\n${out}")
+  endif()
+  message(STATUS "${probe}: ${header} is out of reach, as it must be")
+endforeach()
