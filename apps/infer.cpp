@@ -1,7 +1,7 @@
 // lensflow-infer — posterior samples for a test set or a file of light curves
 // (docs/conventions.md §Inference).
 //
-//   lensflow-infer --model RUN_DIR/checkpoint.h5 (--test-set DIR | --input FILE.h5|.csv|.npy)
+//   lensflow-infer --model RUN_DIR/checkpoint.h5 (--test-set DIR [--split test|all] | --input FILE.h5|.csv|.npy)
 //                  --out OUT.h5 [--n-samples N] [--device cpu|cuda] [--max-redraws R]
 //                  [--refine is|mcmc] [--seed S] [--threads T] [--batch B] [--max-events N]
 //                  [--nan error|interpolate] [--store-flux K] [--mcmc-steps N]
@@ -26,6 +26,9 @@ int main(int argc, char** argv) {
   auto* t = app.add_option("--test-set", o.test_set, "training-set directory: infer its test split (truths kept)");
   auto* in = app.add_option("--input", o.input, "light curves: .h5 (dataset 'flux'), .csv or .npy, 7200 points each");
   t->excludes(in);
+  app.add_option("--split", o.split, "--test-set: infer its test split (test) or every event (all: a set "
+                                      "simulated with a seed never used for training)")
+      ->check(CLI::IsMember({"test", "all"}));
   app.add_option("--out", o.out, "output HDF5 file")->required();
   app.add_option("--n-samples", o.n_samples, "posterior samples per event (at most 100000)")
       ->check(CLI::PositiveNumber);

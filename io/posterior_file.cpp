@@ -52,6 +52,7 @@ void PosteriorWriter::finish(const PosteriorEvents& ev, const PosteriorAttrs& a)
   put("theta_true", ev.theta_true, {E, D});
   put("event_index", ev.event_index, {E});
   put("log_q_true", ev.log_q_true, {E});
+  put("snr_base", ev.snr_base, {E});
   put("t_start", ev.t_start, {E});
   put("n_missing", ev.n_missing, {E});
   w_.attr("/", "format", std::string(kFormat));

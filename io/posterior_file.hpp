@@ -7,7 +7,8 @@
 //   /n_valid /n_drawn  int64 [E]
 //   /summary/{median,p16,p84} float64 [E, 8]; /summary/modes float64 [E, 8, 5] (NaN-padded);
 //   /summary/n_modes int64 [E, 8]
-//   test set only: /theta_true float64 [E, 8], /event_index int64 [E], /log_q_true float64 [E]
+//   test set only: /theta_true float64 [E, 8], /event_index int64 [E], /log_q_true float64 [E],
+//     /snr_base float64 [E] (the realization's baseline S/N: F_base = snr_base² photon counts)
 //   input file only: /t_start float64 [E], /n_missing int64 [E]
 //   /flux float32 [K, 7200] and /time float64 [7200]: raw light curves of the first K events (plots)
 //   with refinement (--refine is|mcmc): /refine/summary/{median,q16,q84} float64 [E, 8];
@@ -53,6 +54,7 @@ struct PosteriorEvents {
   std::vector<double> time;                     // [flux_length] (with stored light curves)
   std::vector<double> theta_true, log_q_true;   // test set: [E, D], [E]
   std::vector<int64_t> event_index;             // test set: [E]
+  std::vector<double> snr_base;                 // test set: [E]
   std::vector<double> t_start;                  // input file: [E]
   std::vector<int64_t> n_missing;               // input file: [E]
   std::vector<double> is_n_eff, is_efficiency;  // --refine is: [E]

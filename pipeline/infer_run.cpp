@@ -67,6 +67,10 @@ InferRun::InferRun(InferOptions opt) : opt_(std::move(opt)), s_(std::make_unique
     throw std::invalid_argument("give exactly one of --test-set DIR or --input FILE");
   if (o.refine != "" && o.refine != "is" && o.refine != "mcmc")
     throw std::invalid_argument("--refine must be is or mcmc (got '" + o.refine + "')");
+  if (o.split != "test" && o.split != "all")
+    throw std::invalid_argument("--split must be test or all (got '" + o.split + "')");
+  if (o.split != "test" && o.test_set.empty())
+    throw std::invalid_argument("--split applies to --test-set only");
   if (o.device != "cpu" && o.device != "cuda")
     throw std::invalid_argument("--device must be cpu or cuda (got '" + o.device + "')");
   if (o.n_samples < 1 || o.batch < 1 || o.max_events < 0 || o.store_flux < 0 || o.max_redraws < 0)
@@ -109,8 +113,14 @@ InferRun::InferRun(InferOptions opt) : opt_(std::move(opt)), s_(std::make_unique
     s.data = std::make_unique<io::DatasetReader>(o.test_set);
     if (io::prior_to_attr(io::prior_from_attr(s.data->settings().prior)) != io::prior_to_attr(rc.prior))
       throw std::runtime_error(o.test_set + ": its prior differs from the one the model was trained on");
-    auto rows = s.data->split_rows(io::Split::test, s.setup.split);
-    if (rows.empty()) throw std::runtime_error(o.test_set + ": the test split is empty");
+    std::vector<std::size_t> rows;
+    if (o.split == "all") {  // a set simulated apart from the training set (another seed)
+      rows.resize(s.data->size());
+      for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = r;
+    } else {
+      rows = s.data->split_rows(io::Split::test, s.setup.split);
+    }
+    if (rows.empty()) throw std::runtime_error(o.test_set + ": no events in the " + o.split + " split");
     s.test_src = std::make_unique<RealizedDataset>(*s.data, rows, rc, s.setup.seed ^ kTestRealizationSalt, o.threads);
     s.E = s.test_src->size();
   } else {
@@ -175,7 +185,10 @@ InferReport InferRun::run(std::ostream* progress) {
       std::vector<float> th_std(m * D);
       for (int64_t i = 0; i < m; ++i) pos[i] = b0 + i;
       s.test_src->realize_full(pos.data(), m, 0, x.data(), th_std.data(), th.data(), flux.data());
-      for (int64_t i = 0; i < m; ++i) ev.event_index.push_back(s.data->event_index(s.test_src->row(b0 + i)));
+      for (int64_t i = 0; i < m; ++i) {
+        ev.event_index.push_back(s.data->event_index(s.test_src->row(b0 + i)));
+        ev.snr_base.push_back(s.test_src->draw(b0 + i, 0).snr);
+      }
     } else {
       for (int64_t i = 0; i < m; ++i) {
         for (int64_t j = 0; j < L; ++j) flux[i * L + j] = float(s.observed.flux[(b0 + i) * L + j]);

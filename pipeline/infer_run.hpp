@@ -21,12 +21,13 @@ namespace lensflow::pipeline {
 
 struct InferOptions {
   std::string model;     // RUN_DIR/checkpoint.h5
-  std::string test_set;  // training-set directory (its test split, truths kept), or
+  std::string test_set;  // training-set directory (its test split, or every event: split), or
   std::string input;     // light curves: .h5 / .csv / .npy (io/observed_io.hpp)
   std::string out;       // posterior file; the summary CSV goes beside it
   std::string device = "cpu";
   std::string refine;       // "", "is" or "mcmc"
   std::string nan = "error";  // missing points in `input`: error or interpolate
+  std::string split = "test";  // test_set rows: "test" (the run's test split) or "all" (a fresh set)
   int64_t n_samples = 1000, batch = 64, max_events = 0, store_flux = 16;
   int max_redraws = 10, threads = 0;
   std::size_t mcmc_steps = 0;  // 0: refine's default

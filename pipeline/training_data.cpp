@@ -56,6 +56,10 @@ void RealizedDataset::realize_full(const int64_t* pos, int64_t n, uint64_t epoch
                            theta_std, theta, flux, threads_);
 }
 
+sim::RealizationDraw RealizedDataset::draw(int64_t pos, uint64_t epoch) const {
+  return sim::realization_draw(cfg_, seed_, epoch, std::uint64_t(data_.event_index(rows_.at(pos))));
+}
+
 // The rows of a RealizedDataset on the GPU, in position order (position p is row p here).
 struct RealizedDataset::DeviceRows {
   void* mag = nullptr;  // size() × n_seq float

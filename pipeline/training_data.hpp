@@ -33,6 +33,8 @@ class RealizedDataset : public SampleSource {
   void realize_full(const int64_t* pos, int64_t n, uint64_t epoch, float* x, float* theta_std,
                     double* theta, float* flux) const;
   std::size_t row(int64_t pos) const { return rows_.at(pos); }
+  // The random choices (window, f_s, S/N, reversal) of position pos's realization at `epoch`.
+  sim::RealizationDraw draw(int64_t pos, uint64_t epoch) const;
   const sim::RealizationConfig& config() const { return cfg_; }
   // On the GPU: the rows' sequences, events and ids are uploaded once (when they take at most
   // half the free device memory and n_win fits the device realization), then every batch is

@@ -4,6 +4,7 @@
 // checkpoints and outputs committed together.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "cli_util.hpp"
@@ -82,6 +83,33 @@ TEST_F(InferCli, TestSetAndNpyInputGiveTheDocumentedLayout) {
                        "/observed/flux_f8_2x10.npy --out " + dir_ + "/bad.h5 --quiet");
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.output.find("[2, 10]"), std::string::npos) << r.output;
+}
+
+// --split all infers every event of a set simulated apart (here: the training set itself, 24
+// events, against a test split of about 30%); snr_base is the S/N its flux was realized with: no
+// point lies more than 6σ below the baseline flux F = snr² (a magnification is never below 1).
+TEST_F(InferCli, SplitAllInfersEveryEventWithItsSnr) {
+  const std::string model = dir_ + "/run/checkpoint.h5";
+  ASSERT_TRUE(std::ifstream(model).good()) << "training in SetUpTestSuite failed";
+  auto r = run_app("infer", "--model " + model + " --test-set " + dir_ + "/data --split all --out " + dir_ +
+                   "/all.h5 --n-samples 16 --store-flux 24 --threads 2 --quiet");
+  ASSERT_EQ(r.status, 0) << r.output;
+  io::H5Reader h(dir_ + "/all.h5");
+  EXPECT_EQ(h.shape("samples")[0], 24u);
+  const auto snr = h.read_f64("snr_base");
+  const auto flux = h.read_f32("flux");
+  ASSERT_EQ(snr.size(), 24u);
+  ASSERT_EQ(flux.size(), 24u * 7200u);
+  for (size_t e = 0; e < snr.size(); ++e) {
+    EXPECT_GE(snr[e], 23.0);
+    EXPECT_LE(snr[e], 230.0);
+    float lo = flux[e * 7200];
+    for (size_t j = 0; j < 7200; ++j) lo = std::min(lo, flux[e * 7200 + j]);
+    EXPECT_GE(lo, snr[e] * snr[e] - 6.0 * snr[e]) << "event " << e;
+  }
+  r = run_app("infer", "--model " + model + " --input x.npy --split all --out " + dir_ + "/x.h5 --quiet");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("--split"), std::string::npos) << r.output;
 }
 
 namespace {
