@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   CLI::App app{"lensflow-infer: posterior samples for a test set or observed light curves"};
   pipeline::InferOptions o;
   bool quiet = false;
-  app.add_option("--model", o.model, "checkpoint written by lensflow-train (setup.h5 must sit beside it)")
+  app.add_option("--model", o.model, "checkpoint written by lensflow-train (setup.h5 must sit beside it), or a run or model "
+                 "directory (its best.h5, else checkpoint.h5), e.g. models/medium-fold4")
       ->required();
   auto* t = app.add_option("--test-set", o.test_set, "training-set directory: infer its test split (truths kept)");
   auto* in = app.add_option("--input", o.input, "light curves: .h5 (dataset 'flux'), .csv or .npy, 7200 points each");

@@ -1,6 +1,7 @@
 // io/run_setup.cpp — see run_setup.hpp.
 #include "io/run_setup.hpp"
 
+#include <filesystem>
 #include <stdexcept>
 #include <vector>
 
@@ -63,6 +64,16 @@ RunSetup read_run_setup(const std::string& path) {
 std::string run_setup_path_for(const std::string& checkpoint_path) {
   const auto slash = checkpoint_path.find_last_of('/');
   return (slash == std::string::npos ? std::string(".") : checkpoint_path.substr(0, slash)) + "/setup.h5";
+}
+
+std::string model_checkpoint_path(const std::string& model) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(model, ec)) return model;
+  const std::string dir = model.back() == '/' ? model.substr(0, model.size() - 1) : model;
+  for (const char* name : {"/best.h5", "/checkpoint.h5"})
+    if (std::filesystem::is_regular_file(dir + name, ec)) return dir + name;
+  throw std::runtime_error(model + ": a directory with neither best.h5 nor checkpoint.h5 (give a run or model "
+                                   "directory, or a checkpoint file)");
 }
 
 }  // namespace lensflow::io

@@ -26,5 +26,9 @@ void write_run_setup(const std::string& path, const RunSetup& s);
 RunSetup read_run_setup(const std::string& path);  // std::runtime_error naming the file
 // RUN_DIR/setup.h5 for a checkpoint path RUN_DIR/checkpoint.h5 (any file name in RUN_DIR).
 std::string run_setup_path_for(const std::string& checkpoint_path);
+// The checkpoint a `--model` argument names: a file as given, or for a run or model directory its
+// best.h5 (the best validation loss) when present, else its checkpoint.h5. Throws
+// std::runtime_error when a directory holds neither.
+std::string model_checkpoint_path(const std::string& model);
 
 }  // namespace lensflow::io

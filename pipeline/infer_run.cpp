@@ -61,6 +61,7 @@ struct InferRun::State {
 };
 
 InferRun::InferRun(InferOptions opt) : opt_(std::move(opt)), s_(std::make_unique<State>()) {
+  opt_.model = io::model_checkpoint_path(opt_.model);
   const InferOptions& o = opt_;
   State& s = *s_;
   if (o.test_set.empty() == o.input.empty())

@@ -20,7 +20,7 @@
 namespace lensflow::pipeline {
 
 struct InferOptions {
-  std::string model;     // RUN_DIR/checkpoint.h5
+  std::string model;     // RUN_DIR/checkpoint.h5, or a run/model directory (io::model_checkpoint_path)
   std::string test_set;  // training-set directory (its test split, or every event: split), or
   std::string input;     // light curves: .h5 / .csv / .npy (io/observed_io.hpp)
   std::string out;       // posterior file; the summary CSV goes beside it

@@ -112,6 +112,22 @@ TEST_F(InferCli, SplitAllInfersEveryEventWithItsSnr) {
   EXPECT_NE(r.output.find("--split"), std::string::npos) << r.output;
 }
 
+// --model DIR takes the run's best.h5 (else its checkpoint.h5): the same samples as naming the file.
+TEST_F(InferCli, ModelDirectoryMeansItsBestCheckpoint) {
+  ASSERT_TRUE(std::ifstream(dir_ + "/run/best.h5").good()) << "training in SetUpTestSuite failed";
+  const std::string rest = " --input " + std::string(LENSFLOW_TEST_DATA) +
+                           "/observed/flux_f4_2x7200.npy --n-samples 16 --threads 2 --quiet --out " + dir_;
+  auto r = run_app("infer", "--model " + dir_ + "/run" + rest + "/by_dir.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  r = run_app("infer", "--model " + dir_ + "/run/best.h5" + rest + "/by_file.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(io::H5Reader(dir_ + "/by_dir.h5").read_f32("samples"), io::H5Reader(dir_ + "/by_file.h5").read_f32("samples"));
+  std::system(("mkdir -p " + dir_ + "/empty_model").c_str());
+  r = run_app("infer", "--model " + dir_ + "/empty_model" + rest + "/none.h5");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.output.find("neither best.h5 nor checkpoint.h5"), std::string::npos) << r.output;
+}
+
 namespace {
 
 // Light curves of the test fixtures' form: flux[e, j] = 1000 + 10 e + 0.5 j.
