@@ -29,13 +29,8 @@ import sys
 import h5py
 import numpy as np
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from plot_evaluation import LABELS  # noqa: E402
+from plot_evaluation import corner  # noqa: E402
 
 SNR = 200.0
 N_WIN, DT = 7200, 0.01
@@ -82,39 +77,6 @@ def circ(a, b):
     return np.minimum(d, 360.0 - d)
 
 
-def corner(samples, truth, modes, names, path, title):
-    D = samples.shape[1]
-    s = samples[np.all(np.isfinite(samples), axis=1)]
-    fig, axes = plt.subplots(D, D, figsize=(1.7 * D, 1.7 * D))
-    for i in range(D):
-        for j in range(D):
-            ax = axes[i, j]
-            if j > i:
-                ax.axis("off")
-                continue
-            if i == j:
-                ax.hist(s[:, i], bins=60, histtype="step", color="k")
-                ax.axvline(truth[i], color="r", lw=1)
-            else:
-                ax.hist2d(s[:, j], s[:, i], bins=60, cmap="Greys")
-                ax.plot(truth[j], truth[i], "r+", ms=8)
-                for m in modes:  # the paper's modes in (log10 s, log10 q, α)
-                    if i < 3 and j < 3:
-                        ax.plot(m[1 + j], m[1 + i], "bx", ms=5)
-            if i < D - 1:
-                ax.set_xticklabels([])
-            else:
-                ax.set_xlabel(LABELS.get(names[j], names[j]), fontsize=8)
-            if j > 0 or i == 0:
-                ax.set_yticklabels([])
-            else:
-                ax.set_ylabel(LABELS.get(names[i], names[i]), fontsize=8)
-            ax.tick_params(labelsize=6)
-    fig.suptitle(title)
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", required=True, help="directory of the lensflow programs")
@@ -158,8 +120,9 @@ def main():
             med = np.median(s, axis=0).tolist() if len(s) else []
             rep.append({"event": ev["name"], "truth": ev["theta"], "posterior_median": med,
                         "n_samples": int(len(s)), "modes": modes})
-            corner(s, ev["theta"], ev["modes"], names, os.path.join(a.out, f"corner_{ev['name']}.png"),
-                   f"{ev['name']} (S/N_base 200): truth red, the paper's modes blue")
+            corner(s, ev["theta"], names, os.path.join(a.out, f"corner_{ev['name']}.png"),
+                   f"{ev['name']} (S/N_base 200): truth red, the paper's modes blue",
+                   marks=[m[1:] for m in ev["modes"]], bins=60)
     with open(os.path.join(a.out, "examples.md"), "w") as fh:
         fh.write("\n".join(md) + "\n")
     with open(os.path.join(a.out, "examples.json"), "w") as fh:

@@ -97,7 +97,9 @@ def calibration(ev, metrics, names, out):
     plt.close(fig)
 
 
-def corner(samples, truth, names, path, title):
+def corner(samples, truth, names, path, title, marks=(), bins=40):
+    """Corner plot of samples [n, D], truth in red; marks: points (blue crosses) given by their
+    first few coordinates, drawn in the panels those coordinates span."""
     D = samples.shape[1]
     ok = np.all(np.isfinite(samples), axis=1)
     s = samples[ok]
@@ -109,11 +111,14 @@ def corner(samples, truth, names, path, title):
                 ax.axis("off")
                 continue
             if i == j:
-                ax.hist(s[:, i], bins=40, histtype="step", color="k")
+                ax.hist(s[:, i], bins=bins, histtype="step", color="k")
                 ax.axvline(truth[i], color="r", lw=1)
             else:
-                ax.hist2d(s[:, j], s[:, i], bins=40, cmap="Greys")
+                ax.hist2d(s[:, j], s[:, i], bins=bins, cmap="Greys")
                 ax.plot(truth[j], truth[i], "r+", ms=8)
+                for m in marks:
+                    if i < len(m) and j < len(m):
+                        ax.plot(m[j], m[i], "bx", ms=5)
             if i < D - 1:
                 ax.set_xticklabels([])
             else:
