@@ -39,6 +39,25 @@ def test_python_runs_while_lensflow_computes(call):
     assert ticks > 10000, f"only {ticks} Python iterations in {elapsed:.3f} s: the GIL was held"
 
 
+def test_two_calls_overlap_in_time():
+    # Each thread notes when its call starts and ends (both need the GIL): with the GIL held by
+    # the first call, the second could not even start before the first ended.
+    spans = []
+
+    def run():
+        t0 = time.perf_counter()
+        _work()
+        spans.append((t0, time.perf_counter()))
+
+    ts = [threading.Thread(target=run) for _ in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    (a0, a1), (b0, b1) = sorted(spans)
+    assert b0 < a1, "the second call started only after the first ended: the GIL was held"
+
+
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores")
 def test_two_threads_take_about_half_the_time_of_two_calls_in_series():
     def serial():
@@ -60,10 +79,14 @@ def test_two_threads_take_about_half_the_time_of_two_calls_in_series():
             out.append(time.perf_counter() - t0)
         return min(out)
 
-    # Alternate (the machine may be shared); best of 3 each.
-    s1, p1 = best(serial), best(parallel)
-    ratio = p1 / s1
-    load = os.getloadavg()[0]
-    print(f"parallel/serial = {ratio:.2f} (load {load:.1f})")
-    # Ideal 0.5; a held GIL gives >= 1.0. The margin absorbs other jobs on a shared machine.
-    assert ratio < 0.8, f"two threads took {ratio:.2f} of the serial time (load average {load:.1f})"
+    # Ideal 0.5; a held GIL gives >= 1.0. Alternate serial and parallel (best of 3 each), up to 3
+    # tries: the margin and the retries absorb other jobs on a shared machine.
+    for _ in range(3):
+        ratio = best(parallel) / best(serial)
+        if ratio < 0.8:
+            return
+    load, cores = os.getloadavg()[0], os.cpu_count()
+    if load > cores - 1:
+        pytest.skip(f"machine busy (load average {load:.1f} on {cores} cores): two threads took {ratio:.2f} "
+                    "of the serial time; test_two_calls_overlap_in_time shows the GIL is released")
+    pytest.fail(f"two threads took {ratio:.2f} of the serial time (load average {load:.1f} on {cores} cores)")
