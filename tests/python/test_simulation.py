@@ -130,6 +130,13 @@ def test_posterior_samples(run_dir, observed):
     assert lq_all.shape == (3, 5)
     with pytest.raises(ValueError, match="7200"):
         post.sample(flux[:, :100], 10)
+    bad = flux[:2].copy()
+    bad[1, :] = np.nan  # no valid point
+    with pytest.raises(ValueError, match="light curve 1"):
+        post.sample(bad, 10)
+    gappy = flux[:1].copy()
+    gappy[0, 100:200] = np.nan  # missing points are interpolated for the network
+    assert np.isfinite(post.sample(gappy, 10).log_q).any()
     with pytest.raises(FileNotFoundError):
         lf.Posterior.load(str(run_dir / "nothing_here"))
 
