@@ -10,6 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 repo=$PWD
+mkdir -p "${BUILD_DIR:-build}"
 build=$(cd "${BUILD_DIR:-build}" && pwd)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
