@@ -8,11 +8,13 @@ def broadcast_flat(**named):
     """Broadcasts the named inputs together (numpy rules) and returns (shape, flat arrays).
 
     Each input becomes a C-contiguous float64 array of the broadcast shape, flattened; an input
-    that already is one is passed on without a copy. A value numpy cannot cast to float64
-    raises ValueError naming the argument.
+    that already is one is passed on without a copy. A value numpy cannot cast to float64, or a
+    complex one (the cast would drop its imaginary part), raises ValueError naming the argument.
     """
     arrays = {}
     for name, value in named.items():
+        if np.iscomplexobj(value):
+            raise ValueError(f"{name}: complex values are not accepted (real float64 expected)")
         try:
             arrays[name] = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError) as e:

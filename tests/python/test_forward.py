@@ -56,6 +56,7 @@ def test_inputs_are_not_modified():
     (lambda: lf.point_mag(1.0, 0.1, [0.0, 0.0, np.inf], 0.0), r"y1\[2\] = inf"),
     (lambda: lf.point_mag(1.0, 0.1, np.zeros(3), np.zeros(4)), r"do not broadcast"),
     (lambda: lf.point_mag(1.0, 0.1, "abc", 0.0), r"y1: not convertible"),
+    (lambda: lf.point_mag(1.0, 0.1, np.array([0.1 + 1j]), 0.0), r"y1: complex"),
     (lambda: lf.finite_mag(1.0, 0.1, 0.0, 0.0, -0.1), r"rho\[0\] = -0.1\d* is invalid"),
     (lambda: lf.finite_mag(1.0, 0.1, 0.0, 0.0, 0.01, a1=1.5), r"a1"),
     (lambda: lf.finite_mag(1.0, 0.1, 0.0, 0.0, 0.01, tol_abs=0, tol_rel=0), r"both 0"),
