@@ -18,6 +18,15 @@ using Array = py::array_t<double, py::array::c_style | py::array::forcecast>;
 // A new 1-D float64 array of n values (allocated with the GIL held).
 inline Array new_array(std::size_t n) { return Array(static_cast<py::ssize_t>(n)); }
 
+// Runs f with the GIL released. The Python objects of the caller (results included) are touched
+// only outside, with the GIL held: returning or copying one inside f would change its reference
+// count without the GIL.
+template <class F>
+void without_gil(F&& f) {
+  py::gil_scoped_release nogil;
+  f();
+}
+
 // The device names the Python API accepts; anything else is a ValueError naming the value.
 bool use_cuda(const std::string& device);
 

@@ -65,16 +65,15 @@ Array point_mag(const Array& s, const Array& q, const Array& y1, const Array& y2
   const bool cuda = use_cuda(device);
   Array A = new_array(n);
   double* out = A.mutable_data();
-  py::gil_scoped_release nogil;
-  if (!cuda) {
-    lens::point_mag_host(s.data(), q.data(), y1.data(), y2.data(), n, out, threads);
-    return A;
-  }
+  const double *ps = s.data(), *pq = q.data(), *p1 = y1.data(), *p2 = y2.data();
+  without_gil([&] {
+    if (!cuda) return lens::point_mag_host(ps, pq, p1, p2, n, out, threads);
 #if LENSFLOW_HAVE_CUDA
-  DeviceCopy<double> ds(s.data(), n), dq(q.data(), n), d1(y1.data(), n), d2(y2.data(), n), dA(nullptr, n);
-  lens::point_mag_device(ds.a.get(), dq.a.get(), d1.a.get(), d2.a.get(), n, dA.a.get(), nullptr);
-  dA.to_host(out, n);
+    DeviceCopy<double> ds(ps, n), dq(pq, n), d1(p1, n), d2(p2, n), dA(nullptr, n);
+    lens::point_mag_device(ds.a.get(), dq.a.get(), d1.a.get(), d2.a.get(), n, dA.a.get(), nullptr);
+    dA.to_host(out, n);
 #endif
+  });
   return A;
 }
 
@@ -88,19 +87,17 @@ std::pair<Array, Array> finite_mag(const Array& s, const Array& q, const Array& 
   Array A = new_array(n), err = new_array(n);
   double* out = A.mutable_data();
   double* out_err = err.mutable_data();
-  py::gil_scoped_release nogil;
-  if (!cuda) {
-    lens::finite_mag_host(s.data(), q.data(), y1.data(), y2.data(), rho.data(), n, opt, out, out_err, threads);
-    return {A, err};
-  }
+  const double *ps = s.data(), *pq = q.data(), *p1 = y1.data(), *p2 = y2.data(), *pr = rho.data();
+  without_gil([&] {
+    if (!cuda) return lens::finite_mag_host(ps, pq, p1, p2, pr, n, opt, out, out_err, threads);
 #if LENSFLOW_HAVE_CUDA
-  DeviceCopy<double> ds(s.data(), n), dq(q.data(), n), d1(y1.data(), n), d2(y2.data(), n), dr(rho.data(), n),
-      dA(nullptr, n), dE(nullptr, n);
-  lens::finite_mag_device(ds.a.get(), dq.a.get(), d1.a.get(), d2.a.get(), dr.a.get(), n, opt, dA.a.get(),
-                          dE.a.get(), nullptr);
-  dA.to_host(out, n);
-  dE.to_host(out_err, n);
+    DeviceCopy<double> ds(ps, n), dq(pq, n), d1(p1, n), d2(p2, n), dr(pr, n), dA(nullptr, n), dE(nullptr, n);
+    lens::finite_mag_device(ds.a.get(), dq.a.get(), d1.a.get(), d2.a.get(), dr.a.get(), n, opt, dA.a.get(),
+                            dE.a.get(), nullptr);
+    dA.to_host(out, n);
+    dE.to_host(out_err, n);
 #endif
+  });
   return {A, err};
 }
 
@@ -118,18 +115,17 @@ std::pair<Array, Array> lightcurves(const Array& events, const Array& t, bool fi
   double* out_err = err.mutable_data();
   // The array's rows are EventParams (same layout; checked above).
   const auto* ev = reinterpret_cast<const EventParams*>(events.data());
-  py::gil_scoped_release nogil;
-  if (!cuda) {
-    lens::lightcurves_host(ev, n_ev, t.data(), n_t, finite, opt, out, out_err, threads);
-    return {A, err};
-  }
+  const double* pt = t.data();
+  without_gil([&] {
+    if (!cuda) return lens::lightcurves_host(ev, n_ev, pt, n_t, finite, opt, out, out_err, threads);
 #if LENSFLOW_HAVE_CUDA
-  DeviceCopy<EventParams> dev(ev, n_ev);
-  DeviceCopy<double> dt(t.data(), n_t), dA(nullptr, n_ev * n_t), dE(nullptr, n_ev * n_t);
-  lens::lightcurves_device(dev.a.get(), n_ev, dt.a.get(), n_t, finite, opt, dA.a.get(), dE.a.get(), nullptr);
-  dA.to_host(out, n_ev * n_t);
-  dE.to_host(out_err, n_ev * n_t);
+    DeviceCopy<EventParams> dev(ev, n_ev);
+    DeviceCopy<double> dt(pt, n_t), dA(nullptr, n_ev * n_t), dE(nullptr, n_ev * n_t);
+    lens::lightcurves_device(dev.a.get(), n_ev, dt.a.get(), n_t, finite, opt, dA.a.get(), dE.a.get(), nullptr);
+    dA.to_host(out, n_ev * n_t);
+    dE.to_host(out_err, n_ev * n_t);
 #endif
+  });
   return {A, err};
 }
 
@@ -148,10 +144,11 @@ Array single_lens_mag(const Array& u, const Array& rho, double a1, int threads) 
   }
   Array A = new_array(n);
   double* out = A.mutable_data();
-  py::gil_scoped_release nogil;
-  core::parallel_for_chunks(n, 16, threads, [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i)
-      out[i] = finite ? lens::single_finite_mag_ld(std::fabs(pu[i]), pr[i], a1) : lens::single_point_mag(std::fabs(pu[i]));
+  without_gil([&] {
+    core::parallel_for_chunks(n, 16, threads, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i)
+        out[i] = finite ? lens::single_finite_mag_ld(std::fabs(pu[i]), pr[i], a1) : lens::single_point_mag(std::fabs(pu[i]));
+    });
   });
   return A;
 }
@@ -175,10 +172,7 @@ std::pair<py::list, py::list> critical_and_caustic(double s, double q, int n_per
   if (n_per_track < 16 || n_per_track > 1000000)
     lens::detail::bad_value("caustics", "n_points", 0, n_per_track, "must be in [16, 1e6]");
   lens::CausticCurves c;
-  {
-    py::gil_scoped_release nogil;
-    c = lens::caustic_curves(s, q, n_per_track);
-  }
+  without_gil([&] { c = lens::caustic_curves(s, q, n_per_track); });
   return {complex_curves(c.critical), complex_curves(c.caustic)};
 }
 

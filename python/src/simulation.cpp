@@ -29,13 +29,14 @@ Array prior_draw(const Array& prior_values, std::uint64_t n, std::uint64_t seed,
   const sim::PriorBox prior = prior_of(prior_values);
   Array out({py::ssize_t(n), py::ssize_t(8)});
   double* p = out.mutable_data();
-  py::gil_scoped_release nogil;
-  core::parallel_for_chunks(n, 1024, threads, [&](std::size_t b, std::size_t e) {
-    for (std::size_t i = b; i < e; ++i) {
-      const sim::PriorDraw d = sim::sample_event(prior, seed, first_index + i);
-      const double row[8] = {d.s, d.q, d.alpha_deg, d.u0, d.t0, d.tE, d.rho, d.fs};
-      std::memcpy(p + 8 * i, row, sizeof row);
-    }
+  without_gil([&] {
+    core::parallel_for_chunks(n, 1024, threads, [&](std::size_t b, std::size_t e) {
+      for (std::size_t i = b; i < e; ++i) {
+        const sim::PriorDraw d = sim::sample_event(prior, seed, first_index + i);
+        const double row[8] = {d.s, d.q, d.alpha_deg, d.u0, d.t0, d.tE, d.rho, d.fs};
+        std::memcpy(p + 8 * i, row, sizeof row);
+      }
+    });
   });
   return out;
 }
@@ -45,7 +46,11 @@ Array log_prior(const Array& prior_values, const Array& theta) {
   const sim::PriorBox prior = prior_of(prior_values);
   const std::size_t n = theta.size() / 8;
   Array out = new_array(n);
-  for (std::size_t i = 0; i < n; ++i) out.mutable_data()[i] = sim::log_prior_theta(prior, theta.data() + 8 * i);
+  double* p = out.mutable_data();
+  const double* th = theta.data();
+  without_gil([&] {
+    for (std::size_t i = 0; i < n; ++i) p[i] = sim::log_prior_theta(prior, th + 8 * i);
+  });
   return out;
 }
 
@@ -72,10 +77,7 @@ py::dict simulate(const Array& prior_values, std::uint64_t n, std::uint64_t seed
   sim::validate_simulation_config(cfg);
   const sim::SimDevice dev = use_cuda(device) ? sim::SimDevice::cuda : sim::SimDevice::cpu;
   sim::SimulationBatch b;
-  {
-    py::gil_scoped_release nogil;
-    b = sim::simulate_events(cfg, first_index, n, dev, threads);
-  }
+  without_gil([&] { b = sim::simulate_events(cfg, first_index, n, dev, threads); });
   const py::ssize_t k = py::ssize_t(b.n_accepted());
   py::array_t<std::int64_t> index(k);
   std::copy(b.accepted_index.begin(), b.accepted_index.end(), index.mutable_data());
@@ -120,10 +122,9 @@ py::dict realize(const Array& prior_values, const py::array_t<float, py::array::
   const auto* ev = reinterpret_cast<const lens::EventParams*>(events.data());
   float *px = x.mutable_data(), *pf = flux.mutable_data(), *ps = theta_std.mutable_data();
   double* pt = theta.mutable_data();
-  {
-    py::gil_scoped_release nogil;
-    sim::realize_batch_host(cfg, mag.data(), ev, index.data(), B, seed, epoch, px, ps, pt, pf, threads);
-  }
+  const float* pm = mag.data();
+  const std::uint64_t* pi = index.data();
+  without_gil([&] { sim::realize_batch_host(cfg, pm, ev, pi, B, seed, epoch, px, ps, pt, pf, threads); });
   py::dict out;
   out["flux"] = flux;
   out["x"] = x;
