@@ -51,9 +51,14 @@ class Posterior:
         self.times = np.arange(self.n_win) * self.dt
 
     @classmethod
-    def load(cls, run_dir, checkpoint="checkpoint.h5", device="cpu"):
-        """The model of a lensflow-train run directory (or a checkpoint file path)."""
-        path = run_dir if os.path.isfile(run_dir) else os.path.join(run_dir, checkpoint)
+    def load(cls, run_dir, device="cpu"):
+        """The model of a lensflow-train run directory (its best.h5, the best validation loss, when
+        present, else its checkpoint.h5; the rule of lensflow-infer --model) or of a checkpoint file.
+        The prior and window come from setup.h5 beside the checkpoint."""
+        path = os.fspath(run_dir)
+        if os.path.isdir(path):
+            best = os.path.join(path, "best.h5")
+            path = best if os.path.isfile(best) else os.path.join(path, "checkpoint.h5")
         if not os.path.isfile(path):
             raise FileNotFoundError(f"{path}: no checkpoint (is {run_dir} a lensflow-train run directory?)")
         return cls(_lensflow.Posterior(path, device))

@@ -137,6 +137,8 @@ def test_posterior_samples(run_dir, observed):
     gappy = flux[:1].copy()
     gappy[0, 100:200] = np.nan  # missing points are interpolated for the network
     assert np.isfinite(post.sample(gappy, 10).log_q).any()
+    # A checkpoint file names the same kind of model (here the last state instead of best.h5).
+    assert lf.Posterior.load(str(run_dir / "checkpoint.h5")).n_win == 7200
     with pytest.raises(FileNotFoundError):
         lf.Posterior.load(str(run_dir / "nothing_here"))
 
