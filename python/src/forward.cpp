@@ -28,12 +28,9 @@ namespace {
 using lens::EventParams;
 using lens::FiniteSourceOptions;
 
+// The accuracy goals and limb darkening asked for; the work budget stays the library's default.
 FiniteSourceOptions finite_options(double a1, double tol_abs, double tol_rel) {
-  FiniteSourceOptions opt;
-  opt.a1 = a1;
-  opt.tol_abs = tol_abs;
-  opt.tol_rel = tol_rel;
-  return opt;
+  return FiniteSourceOptions{tol_abs, tol_rel, a1};
 }
 
 void require_same_length(const char* fn, std::size_t n, std::initializer_list<std::pair<const char*, const Array*>> arrays) {

@@ -2,6 +2,7 @@
 import os
 import threading
 import time
+import timeit
 
 import numpy as np
 import pytest
@@ -71,13 +72,8 @@ def test_two_threads_take_about_half_the_time_of_two_calls_in_series():
         for t in ts:
             t.join()
 
-    def best(fn, reps=3):
-        out = []
-        for _ in range(reps):
-            t0 = time.perf_counter()
-            fn()
-            out.append(time.perf_counter() - t0)
-        return min(out)
+    def best(fn):
+        return min(timeit.repeat(fn, number=1, repeat=3))
 
     # Ideal 0.5; a held GIL gives >= 1.0. Alternate serial and parallel (best of 3 each), up to 3
     # tries: the margin and the retries absorb other jobs on a shared machine.
