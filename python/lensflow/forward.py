@@ -68,8 +68,8 @@ def lightcurve(t, s, q, alpha, u0, t0, tE, rho=0.0, *, finite=True, a1=0.0, tol=
     shape, fields = broadcast_flat(s=s, q=q, alpha=alpha, u0=u0, t0=t0, tE=tE, rho=rho)
     events = np.stack(fields, axis=1) if fields[0].size else np.empty((0, 7))
     ta, tr = tolerances(tol, tol_abs, tol_rel)
-    A, err = _lensflow.lightcurves(events, t, bool(finite), check_scalar("a1", a1), ta, tr, check_threads(threads),
-                                   device)
+    A, err = _lensflow.lightcurves(events, t, bool(finite), check_scalar("a1", a1), ta, tr, bool(return_error),
+                                   check_threads(threads), device)
     out_shape = shape + (t.size,)
     return (A.reshape(out_shape), err.reshape(out_shape)) if return_error else A.reshape(out_shape)
 

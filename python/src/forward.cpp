@@ -99,17 +99,18 @@ std::pair<Array, Array> finite_mag(const Array& s, const Array& q, const Array& 
 }
 
 // events: [E, 7] rows (s, q, alpha_deg, u0, t0, tE, rho), the layout of lens::EventParams.
+// with_error = false leaves the error array empty (and unallocated on the device).
 std::pair<Array, Array> lightcurves(const Array& events, const Array& t, bool finite, double a1, double tol_abs,
-                                    double tol_rel, int threads, const std::string& device) {
+                                    double tol_rel, bool with_error, int threads, const std::string& device) {
   static_assert(sizeof(EventParams) == 7 * sizeof(double), "EventParams is 7 packed doubles");
   if (events.ndim() != 2 || events.shape(1) != 7)
     throw std::invalid_argument("lightcurve: events must be an [E, 7] array");
-  const std::size_t n_ev = events.shape(0), n_t = t.size();
+  const std::size_t n_ev = events.shape(0), n_t = t.size(), n = n_ev * n_t;
   const bool cuda = use_cuda(device);
   const FiniteSourceOptions opt = finite_options(a1, tol_abs, tol_rel);
-  Array A = new_array(n_ev * n_t), err = new_array(n_ev * n_t);
+  Array A = new_array(n), err = new_array(with_error ? n : 0);
   double* out = A.mutable_data();
-  double* out_err = err.mutable_data();
+  double* out_err = with_error ? err.mutable_data() : nullptr;
   // The array's rows are EventParams (same layout; checked above).
   const auto* ev = reinterpret_cast<const EventParams*>(events.data());
   const double* pt = t.data();
@@ -117,10 +118,11 @@ std::pair<Array, Array> lightcurves(const Array& events, const Array& t, bool fi
     if (!cuda) return lens::lightcurves_host(ev, n_ev, pt, n_t, finite, opt, out, out_err, threads);
 #if LENSFLOW_HAVE_CUDA
     DeviceCopy<EventParams> dev(ev, n_ev);
-    DeviceCopy<double> dt(pt, n_t), dA(nullptr, n_ev * n_t), dE(nullptr, n_ev * n_t);
-    lens::lightcurves_device(dev.a.get(), n_ev, dt.a.get(), n_t, finite, opt, dA.a.get(), dE.a.get(), nullptr);
-    dA.to_host(out, n_ev * n_t);
-    dE.to_host(out_err, n_ev * n_t);
+    DeviceCopy<double> dt(pt, n_t), dA(nullptr, n), dE(nullptr, with_error ? n : 0);
+    lens::lightcurves_device(dev.a.get(), n_ev, dt.a.get(), n_t, finite, opt, dA.a.get(),
+                             with_error ? dE.a.get() : nullptr, nullptr);
+    dA.to_host(out, n);
+    if (with_error) dE.to_host(out_err, n);
 #endif
   });
   return {A, err};
@@ -180,8 +182,8 @@ void bind_forward(py::module_& m) {
   m.def("point_mag", &point_mag, "s"_a, "q"_a, "y1"_a, "y2"_a, "threads"_a, "device"_a);
   m.def("finite_mag", &finite_mag, "s"_a, "q"_a, "y1"_a, "y2"_a, "rho"_a, "a1"_a, "tol_abs"_a, "tol_rel"_a,
         "threads"_a, "device"_a);
-  m.def("lightcurves", &lightcurves, "events"_a, "t"_a, "finite"_a, "a1"_a, "tol_abs"_a, "tol_rel"_a, "threads"_a,
-        "device"_a);
+  m.def("lightcurves", &lightcurves, "events"_a, "t"_a, "finite"_a, "a1"_a, "tol_abs"_a, "tol_rel"_a, "with_error"_a,
+        "threads"_a, "device"_a);
   m.def("single_lens_mag", &single_lens_mag, "u"_a, "rho"_a, "a1"_a, "threads"_a);
   m.def("critical_and_caustic", &critical_and_caustic, "s"_a, "q"_a, "n_per_track"_a);
 }
