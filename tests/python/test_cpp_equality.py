@@ -32,6 +32,15 @@ def test_points_match_lensflow_magnify(tmp_path, magnify_exe):
     A, err = lf.finite_mag(s, q, y1, y2, rho)
     assert np.array_equal(A, ref["A"]) and np.array_equal(err, ref["A_err"])
 
+    # Limb-darkened, another tolerance.
+    a1 = np.full(n, 0.6)
+    _write_csv(tmp_path / "ld.csv", ["s", "q", "y1", "y2", "rho", "a1"], [s, q, y1, y2, rho, a1])
+    subprocess.run([magnify_exe, "points", "-i", tmp_path / "ld.csv", "-o", tmp_path / "ldo.csv", "--tol", "1e-4"],
+                   check=True)
+    ref = _read_csv(tmp_path / "ldo.csv")
+    A, err = lf.finite_mag(s, q, y1, y2, rho, a1=0.6, tol=1e-4)
+    assert np.array_equal(A, ref["A"]) and np.array_equal(err, ref["A_err"])
+
     _write_csv(tmp_path / "pp.csv", ["s", "q", "y1", "y2"], [s, q, y1, y2])
     subprocess.run([magnify_exe, "points", "-i", tmp_path / "pp.csv", "-o", tmp_path / "po.csv"], check=True)
     assert np.array_equal(lf.point_mag(s, q, y1, y2), _read_csv(tmp_path / "po.csv")["A"])
