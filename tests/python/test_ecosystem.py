@@ -100,3 +100,30 @@ def test_point_source_matches_vbmicrolensing_binarymag0(vbm):
     y1, y2 = rng.uniform(-1.5, 1.5, (2, 300))
     ref = np.array([vbm.BinaryMag0(*a) for a in zip(s, q, y1, y2)])
     assert np.allclose(lf.point_mag(s, q, y1, y2), ref, rtol=1e-6, atol=0)
+
+
+@pytest.mark.parametrize("ev", EVENTS[:3])
+def test_limb_darkened_source_matches_vbmicrolensing(ev):
+    VBMicrolensing = pytest.importorskip("VBMicrolensing", reason="VBMicrolensing not installed (pip install .[test])")
+    v = VBMicrolensing.VBMicrolensing()
+    v.Tol = v.RelTol = 1e-5
+    v.a1 = 0.6  # docs/conventions.md §Frame: lensflow's a1 is VBMicrolensing's
+    ref = np.asarray(v.BinaryLightCurve(cv.to_vbmicrolensing(*ev), T.tolist())[0])
+    A = lf.lightcurve(T, *ev, a1=0.6, tol_rel=1e-4, tol_abs=1e-5)
+    assert np.allclose(A, ref, rtol=1e-3, atol=0)
+
+
+@pytest.mark.parametrize("s", [0.5, 1.0, 3.0])
+def test_caustics_match_vbmicrolensing(s):
+    VBMicrolensing = pytest.importorskip("VBMicrolensing", reason="VBMicrolensing not installed (pip install .[test])")
+    v = VBMicrolensing.VBMicrolensing()
+    q = 0.1
+    for ours, theirs in ((lf.caustics(s, q), v.Caustics(s, q)), (lf.critical_curves(s, q), v.Criticalcurves(s, q))):
+        assert len(ours) == len(theirs)
+        a = np.concatenate(ours)
+        b = np.concatenate([np.asarray(x) + 1j * np.asarray(y) for x, y in theirs])
+        # Every point of each set lies on the other's curves (up to the sampling step).
+        step = np.median(np.abs(np.diff(b)))
+        d_ab = np.min(np.abs(a[:, None] - b[None, :]), axis=1)
+        d_ba = np.min(np.abs(b[:, None] - a[None, :]), axis=1)
+        assert d_ab.max() < 3 * step and d_ba.max() < 3 * step
