@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "arrays.hpp"
+#include "core/thread_pool.hpp"
 #include "lens/lensflow_lens.hpp"
 
 namespace lensflow::python {
@@ -27,6 +28,10 @@ PYBIND11_MODULE(_lensflow, m) {
   m.attr("has_cuda") = bool(LENSFLOW_HAVE_CUDA);
   m.def("cuda_device_available", &lensflow::lens::cuda_device_available);
   m.def("default_thread_count", &lensflow::lens::default_thread_count);
+  m.def("set_num_threads", [](int n) {
+    if (n < 0) throw std::invalid_argument("set_num_threads: n = " + std::to_string(n) + " is invalid (must be >= 0)");
+    lensflow::python::without_gil([&] { lensflow::core::set_num_threads(n); });
+  });
   lensflow::python::bind_forward(m);
   lensflow::python::bind_simulation(m);
   lensflow::python::bind_posterior(m);

@@ -108,6 +108,21 @@ def test_results_do_not_depend_on_thread_count():
     assert np.array_equal(curves[0], curves[1])
 
 
+def test_pool_size_changes_speed_not_results():
+    y1, y2 = RNG.uniform(-1, 1, (2, 2000))
+    ref = lf.finite_mag(0.8, 0.02, y1, y2, 0.003)[0]
+    n_all = lf.default_thread_count()  # the default: all cores
+    try:
+        lf.set_num_threads(1)
+        assert lf.default_thread_count() == 1
+        assert np.array_equal(lf.finite_mag(0.8, 0.02, y1, y2, 0.003)[0], ref)
+    finally:
+        lf.set_num_threads(0)  # back to all cores
+    assert lf.default_thread_count() == n_all
+    with pytest.raises(ValueError, match="n = -2"):
+        lf.set_num_threads(-2)
+
+
 def test_single_lens_against_the_formula_and_its_limits():
     u = np.array([0.01, 0.1, 0.5, 1.0, 3.0])
     assert np.allclose(lf.single_lens_mag(u), (u**2 + 2) / (u * np.sqrt(u**2 + 4)), rtol=1e-15)
