@@ -14,3 +14,11 @@ fi
 if ! python3 -c "import h5py, numpy, matplotlib" >/dev/null 2>&1; then
   python3 -m pip install -q h5py numpy matplotlib
 fi
+# Python package tests (tests/python): venv, pytest, and the codes its comparisons run against.
+if ! python3 -c "import ensurepip" >/dev/null 2>&1; then
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-venv
+fi
+if ! python3 -c "import pytest, MulensModel, VBMicrolensing" >/dev/null 2>&1; then
+  python3 -m pip install -q pytest MulensModel VBMicrolensing
+fi
