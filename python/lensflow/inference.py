@@ -56,11 +56,8 @@ class Posterior:
         present, else its checkpoint.h5; the rule of lensflow-infer --model) or of a checkpoint file.
         The prior and window come from setup.h5 beside the checkpoint."""
         path = os.fspath(run_dir)
-        if os.path.isdir(path):
-            best = os.path.join(path, "best.h5")
-            path = best if os.path.isfile(best) else os.path.join(path, "checkpoint.h5")
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"{path}: no checkpoint (is {run_dir} a lensflow-train run directory?)")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path}: no such checkpoint or run directory")
         return cls(_lensflow.Posterior(path, device))
 
     def sample(self, flux, n=1000, *, seed=0, max_redraws=10, batch=64):

@@ -31,7 +31,8 @@ constexpr int64_t D = sim::kThetaDim;
 
 class Posterior {
  public:
-  Posterior(const std::string& checkpoint, const std::string& device) {
+  Posterior(const std::string& model, const std::string& device) {
+    const std::string checkpoint = io::model_checkpoint_path(model);  // lensflow-infer --model's rule
     const ad::Device dev = use_cuda(device) ? ad::Device::CUDA : ad::Device::CPU;
     setup_ = io::read_run_setup(io::run_setup_path_for(checkpoint));
     const nn::PosteriorConfig cfg = io::read_checkpoint_config(checkpoint);
