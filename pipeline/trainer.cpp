@@ -341,6 +341,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
       out.stop_reason = stop + " at epoch " + std::to_string(st.epoch + 1) + ", step " +
                         std::to_string(st.step) + " of " + std::to_string(total) +
                         "; rerun the same command to continue";
+      comm.barrier();  // the files are in place before any process goes on
       return out;
     }
     EpochRecord rec;
@@ -365,11 +366,13 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
       out.end_step = st.step;
       out.stop_reason = stop + " after epoch " + std::to_string(st.epoch) +
                         "; rerun the same command to continue";
+      comm.barrier();  // the files are in place before any process goes on
       return out;
     }
   }
   out.completed = true;
   out.end_step = st.step;
+  comm.barrier();  // the files are in place before any process goes on
   return out;
 }
 
