@@ -29,18 +29,6 @@ constexpr bool kHaveMpi = false;
 std::string mpirun(int) { return ""; }
 #endif
 
-RunResult run_command(const std::string& cmd) {
-  RunResult r;
-  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
-  if (!p) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), p)) > 0) r.output.append(buf, n);
-  const int st = ::pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
 RunResult app(int ranks, const std::string& name, const std::string& args) {
   return run_command((ranks > 0 ? mpirun(ranks) : std::string()) + app_path(name) + " " + args);
 }

@@ -91,12 +91,19 @@ TEST(BatchParts, PartsOfABatchAreTheWholeBatchInOrder) {
   EXPECT_THROW(BatchLoader(src, 2, 9, 2, 2, 3), std::invalid_argument);  // 2 samples: part 2 of 3 is empty
 }
 
-TEST(DataParallel, MatchesOneProcessOnTheSameGlobalBatches) {
-  LENSFLOW_REQUIRE_RANKS();
-  core::set_num_threads(1);
+// Two processes or more, one thread each, a tiny model and problem.
+class DataParallel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    LENSFLOW_REQUIRE_RANKS();
+    core::set_num_threads(1);
+  }
   const dist::Comm& world = dist::world();
-  SyntheticSource train(124, L, 1), val(80, L, 2);
-  const auto cfg = nn::PosteriorConfig::tiny(L, 2);
+  SyntheticSource train{124, L, 1}, val{80, L, 2};
+  const nn::PosteriorConfig cfg = nn::PosteriorConfig::tiny(L, 2);
+};
+
+TEST_F(DataParallel, MatchesOneProcessOnTheSameGlobalBatches) {
   const std::string dir = shared_dir("match");
 
   Trainer parallel(cfg, train, &val, options(world), dir + "/parallel");
@@ -127,12 +134,7 @@ TEST(DataParallel, MatchesOneProcessOnTheSameGlobalBatches) {
   if (world.is_root()) std::system(("rm -rf " + dir).c_str());
 }
 
-TEST(DataParallel, ResumesExactlyWithTheSameProcessCountAndRefusesAnother) {
-  LENSFLOW_REQUIRE_RANKS();
-  core::set_num_threads(1);
-  const dist::Comm& world = dist::world();
-  SyntheticSource train(124, L, 1), val(80, L, 2);
-  const auto cfg = nn::PosteriorConfig::tiny(L, 2);
+TEST_F(DataParallel, ResumesExactlyWithTheSameProcessCountAndRefusesAnother) {
   const std::string dir = shared_dir("resume");
   const TrainOutcome full = Trainer(cfg, train, &val, options(world), dir + "/full").run();
   ASSERT_TRUE(full.completed);
