@@ -110,8 +110,8 @@ int main(int argc, char** argv) {
     if (root && !job.done_before().empty())
       std::printf("%zu shard(s) already complete in %s, %zu to simulate\n", job.done_before().size(), o.out.c_str(),
                   job.todo().size());
-    pipeline::Progress bar("simulate", job.todo_events(), "events", &std::cerr,
-                           quiet || !root || job.mine().empty() ? pipeline::Progress::Mode::quiet
+    pipeline::Progress bar("simulate", job.share_events(), "events", &std::cerr,
+                           quiet || !root || job.todo().empty() ? pipeline::Progress::Mode::quiet
                                                        : pipeline::Progress::Mode::automatic);
     const pipeline::SimulateReport r = job.run([&](std::size_t done) { bar.update(done); });
     bar.finish();

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <stdexcept>
 #include <string>
 
@@ -189,6 +190,47 @@ void Comm::abort(int code) const {
   std::fflush(stderr);
   std::exit(code);
 }
+#endif
+
+#if LENSFLOW_HAVE_MPI
+struct WorkCounter::Window {
+  MPI_Win win;
+  int64_t* base = nullptr;
+};
+
+WorkCounter::WorkCounter(const Comm& comm) : comm_(comm) {
+  if (comm_.size() == 1) return;
+  win_ = new Window;
+  const MPI_Aint bytes = comm_.is_root() ? MPI_Aint(sizeof(int64_t)) : 0;
+  check(MPI_Win_allocate(bytes, sizeof(int64_t), MPI_INFO_NULL, MPI_COMM_WORLD, &win_->base, &win_->win),
+        "window allocation");
+  if (comm_.is_root()) *win_->base = 0;
+  check(MPI_Barrier(MPI_COMM_WORLD), "barrier");
+  check(MPI_Win_lock_all(0, win_->win), "window lock");
+}
+
+WorkCounter::~WorkCounter() {
+  if (!win_) return;
+  if (std::uncaught_exceptions() == 0) {
+    MPI_Win_unlock_all(win_->win);
+    MPI_Win_free(&win_->win);
+  }
+  delete win_;
+}
+
+int64_t WorkCounter::next() {
+  if (!win_) return local_++;
+  const int64_t one = 1;
+  int64_t got = 0;
+  check(MPI_Fetch_and_op(&one, &got, MPI_INT64_T, 0, 0, MPI_SUM, win_->win), "fetch-and-add");
+  check(MPI_Win_flush(0, win_->win), "window flush");
+  return got;
+}
+#else
+struct WorkCounter::Window {};
+WorkCounter::WorkCounter(const Comm& comm) : comm_(comm) {}
+WorkCounter::~WorkCounter() = default;
+int64_t WorkCounter::next() { return local_++; }
 #endif
 
 bool Comm::device_allreduce() const {

@@ -56,6 +56,25 @@ class Comm {
   int rank_ = 0, size_ = 1;
 };
 
+// Work shared as it comes: next() hands out 0, 1, 2, ... over all the processes of `comm`, each
+// number to exactly one of them (MPI one-sided fetch-and-add on rank 0's memory), so a process that
+// finishes early takes more. Construction and destruction are collective (the destructor skips the
+// collective while an exception unwinds: the program is then ending every process anyway).
+class WorkCounter {
+ public:
+  explicit WorkCounter(const Comm& comm);
+  ~WorkCounter();
+  WorkCounter(const WorkCounter&) = delete;
+  WorkCounter& operator=(const WorkCounter&) = delete;
+  int64_t next();
+
+ private:
+  struct Window;  // comm.cpp
+  const Comm& comm_;
+  int64_t local_ = 0;  // one process: the counter itself
+  Window* win_ = nullptr;
+};
+
 // The processes of this run (size 1 before Environment starts MPI, or without MPI).
 const Comm& world();
 // This process alone (size 1), e.g. for a single-process reference inside a parallel run.

@@ -122,10 +122,8 @@ SimulateRun::SimulateRun(SimulateOptions opt) : opt_(std::move(opt)) {
     }
   }
   // Every rank has looked at the directory before any rank writes to it (a shard finished early
-  // would otherwise drop out of a slower rank's todo list and shift the assignment).
-  const dist::Comm& comm = dist::world();
-  for (size_t k = size_t(comm.rank()); k < todo_.size(); k += size_t(comm.size())) mine_.push_back(todo_[k]);
-  comm.barrier();
+  // would otherwise drop out of a slower rank's todo list, and the lists would differ).
+  dist::world().barrier();
 }
 
 uint64_t SimulateRun::shard_size(uint64_t i) const {
@@ -138,15 +136,22 @@ std::string SimulateRun::shard_path(uint64_t i) const {
 
 uint64_t SimulateRun::todo_events() const {
   uint64_t n = 0;
-  for (uint64_t i : mine_) n += shard_size(i);
+  for (uint64_t i : todo_) n += shard_size(i);
   return n;
+}
+
+uint64_t SimulateRun::share_events() const {
+  const uint64_t ranks = uint64_t(dist::world().size());
+  return (todo_events() + ranks - 1) / ranks;
 }
 
 SimulateReport SimulateRun::run(const sim::SimulationProgress& on_progress) {
   const SimulateOptions& o = opt_;
   SimulateReport r;
   const auto t_start = std::chrono::steady_clock::now();
-  for (uint64_t i : mine_) {
+  dist::WorkCounter next_shard(dist::world());
+  for (int64_t k; (k = next_shard.next()) < int64_t(todo_.size());) {
+    const uint64_t i = todo_[size_t(k)];
     const uint64_t first = i * o.events_per_shard, n = shard_size(i), base = r.run_drawn;
     const sim::SimulationBatch b = sim::simulate_events(
         o.config, first, n, o.device, o.threads,

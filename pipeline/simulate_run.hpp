@@ -9,10 +9,10 @@
 // settings or of another shard set (another n_events or shard size). A full disk stops the run
 // with the shards written so far complete.
 //
-// Under MPI (dist/comm.hpp, docs/mpi.md) the ranks check the directory together, then rank r
-// simulates the shards todo()[k] with k mod size == r: a shard is a pure function of the settings
-// and its index, so the dataset is the one a single process writes, and an interrupted run resumes
-// with any number of ranks.
+// Under MPI (dist/comm.hpp, docs/mpi.md) the ranks check the directory together, then take the
+// shards of todo() one at a time as they finish the previous one (dist::WorkCounter: the costs of
+// shards differ). A shard is a pure function of the settings and its index, so the dataset is the
+// one a single process writes, and an interrupted run resumes with any number of ranks.
 #pragma once
 
 #include <cstdint>
@@ -51,8 +51,8 @@ class SimulateRun {
   const std::vector<uint64_t>& todo() const { return todo_; }               // shards to simulate
   const std::vector<uint64_t>& done_before() const { return done_before_; }  // already complete
   const std::vector<std::string>& redone() const { return redone_; }  // why corrupt shards are redone
-  const std::vector<uint64_t>& mine() const { return mine_; }  // this rank's shards of todo()
-  uint64_t todo_events() const;  // events of mine()
+  uint64_t todo_events() const;  // events of todo()
+  uint64_t share_events() const;  // this process's expected part of them (todo_events() / ranks)
   // Simulates and writes this rank's shards; `on_progress(events this rank has done)` (optional).
   // The report covers every rank (a collective call under MPI).
   SimulateReport run(const sim::SimulationProgress& on_progress = {});
@@ -60,7 +60,7 @@ class SimulateRun {
  private:
   SimulateOptions opt_;
   io::DatasetSettings settings_;
-  std::vector<uint64_t> todo_, done_before_, mine_;
+  std::vector<uint64_t> todo_, done_before_;
   std::vector<std::string> redone_;
   uint64_t shard_size(uint64_t i) const;
   std::string shard_path(uint64_t i) const;

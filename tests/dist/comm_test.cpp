@@ -1,10 +1,12 @@
 // dist/: how items are shared among processes, messages packed and read back (and refused when
 // truncated or misread), a single process's collectives leave the data alone, and — under
-// `mpirun -n 2` — the collectives against sums, maxima and values known in advance.
+// `mpirun -n 2` — the collectives against sums, maxima and values known in advance, and the work
+// counter handing out every number exactly once.
 #include "dist/comm.hpp"
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <numeric>
 #include <stdexcept>
@@ -108,6 +110,36 @@ TEST(Comm, BroadcastAndPointToPointCarryWholeMessages) {
     }
   } else {
     c.send(std::vector<char>(size_t(c.rank()) * 7, char('0' + c.rank())), 0, 3);
+  }
+  c.barrier();
+}
+
+TEST(WorkCounter, HandsOutEachNumberToExactlyOneProcess) {
+  const dist::Comm& c = dist::world();
+  std::vector<int64_t> mine;
+  {
+    dist::WorkCounter counter(c);
+    for (int64_t k; (k = counter.next()) < 200;) mine.push_back(k);
+  }
+  EXPECT_TRUE(std::is_sorted(mine.begin(), mine.end()));  // each process sees increasing numbers
+  if (c.size() == 1) {
+    ASSERT_EQ(mine.size(), 200u);
+    for (int64_t k = 0; k < 200; ++k) EXPECT_EQ(mine[size_t(k)], k);
+    return;
+  }
+  if (c.is_root()) {
+    std::vector<int> seen(200, 0);
+    for (int64_t k : mine) ++seen[size_t(k)];
+    for (int src = 1; src < c.size(); ++src) {
+      const std::vector<char> b = c.recv(src, 4);
+      dist::Unpacker u(b);
+      for (int64_t k : u.get<int64_t>()) ++seen[size_t(k)];
+    }
+    for (int k = 0; k < 200; ++k) EXPECT_EQ(seen[size_t(k)], 1) << k;
+  } else {
+    dist::Packer p;
+    p.put(mine);
+    c.send(p.bytes(), 0, 4);
   }
   c.barrier();
 }
