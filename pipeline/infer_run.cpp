@@ -48,7 +48,10 @@ struct Block {
   io::PosteriorEvents ev;           // per-event fields known before the summaries
 };
 
-// f(a.field, b.field) for every per-event field of PosteriorEvents (all but `time`).
+// f(a.field, b.field) for every per-event field of PosteriorEvents (all but `time`). The size check
+// stops the build when a field is added to PosteriorEvents but not here (it would be lost).
+static_assert(sizeof(io::PosteriorEvents) == 22 * sizeof(std::vector<double>),
+              "PosteriorEvents changed: list every per-event field in each_event_field");
 template <class A, class B, class F>
 void each_event_field(A& a, B& b, F&& f) {
   f(a.acceptance, b.acceptance);
