@@ -4,7 +4,7 @@
 // model's gradients packed, summed over the processes, unpacked). Prints RESULT lines from rank 0.
 //
 //   [mpirun -n R] bench_data_parallel_bench [--config small|paper] [--batch B] [--steps S]
-//                                           [--threads T] [--reduces K]
+//                                           [--threads T] [--reduces K] [--device cpu|cuda]
 // Inputs are random light curves (the realization's cost is the training set's business, not the
 // exchange's); the batch is the global one, split as the trainer splits it.
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include "core/hash.hpp"
 #include "core/thread_pool.hpp"
 #include "dist/comm.hpp"
+#include "kernels/device.hpp"
 #include "nn/adam.hpp"
 #include "pipeline/grad_allreduce.hpp"
 #include "pipeline/model_configs.hpp"
@@ -62,6 +63,7 @@ int main(int argc, char** argv) {
   std::string config = "small";
   int64_t batch = 8, steps = 6, reduces = 20;
   int threads = 1;
+  std::string device = "cpu";
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];
     const char* v = bench_util::option_value(argc, argv, i);
@@ -70,12 +72,18 @@ int main(int argc, char** argv) {
     else if (k == "--steps") steps = std::atoll(v);
     else if (k == "--threads") threads = std::atoi(v);
     else if (k == "--reduces") reduces = std::atoll(v);
+    else if (k == "--device") device = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
   }
   core::set_num_threads(threads);
+  const ad::Device dev = device == "cuda" ? ad::Device::CUDA : ad::Device::CPU;
+  if (dev == ad::Device::CUDA && !ad::cuda_available()) {
+    std::printf("no CUDA device: skipping\n");
+    return 0;
+  }
   const nn::PosteriorConfig cfg = pipeline::named_model_config(config);
   NoiseSource src(batch * (steps + 1), cfg.featurizer.length, cfg.flow.dim);
 
@@ -84,6 +92,7 @@ int main(int argc, char** argv) {
   o.epochs = 1;
   o.batch_size = batch;
   o.prefetch = 2;
+  o.device = dev;
   const std::string dir = "/tmp/lensflow_dp_bench_" + std::to_string(comm.size());
   if (comm.is_root()) std::system(("rm -rf " + dir).c_str());
   comm.barrier();
@@ -95,13 +104,15 @@ int main(int argc, char** argv) {
 
   // The all-reduce alone, on the model's gradients (every parameter's gradient set).
   nn::PosteriorModel model(cfg);
+  model.to(dev);
   auto params = model.parameters();
-  for (auto& p : params) p.set_grad(ad::Tensor::full(p.shape(), 1e-3));
+  for (auto& p : params) p.set_grad(ad::Tensor::full(p.shape(), 1e-3, ad::DType::F32, dev));
   std::vector<double> reduce_ms;
   for (int64_t k = 0; k < reduces + 1; ++k) {
     comm.barrier();
     const auto t0 = std::chrono::steady_clock::now();
     pipeline::allreduce_gradients(params, comm);
+    if (dev == ad::Device::CUDA) kernels::device_synchronize();
     double ms = 1e3 * bench_util::seconds_since(t0);
     comm.allreduce_max(&ms, 1);
     if (k > 0) reduce_ms.push_back(ms);
@@ -109,9 +120,9 @@ int main(int argc, char** argv) {
   double step = median(step_s);
   comm.allreduce_max(&step, 1);
   if (comm.is_root()) {
-    std::printf("RESULT data_parallel config=%s parameters=%lld ranks=%d threads_per_rank=%d global_batch=%lld "
-                "step_s=%.4f allreduce_ms=%.2f comm_share=%.4f\n",
-                config.c_str(), static_cast<long long>(model.num_parameters()), comm.size(), threads,
+    std::printf("RESULT data_parallel device=%s config=%s parameters=%lld ranks=%d threads_per_rank=%d "
+                "global_batch=%lld step_s=%.4f allreduce_ms=%.2f comm_share=%.4f\n",
+                device.c_str(), config.c_str(), static_cast<long long>(model.num_parameters()), comm.size(), threads,
                 static_cast<long long>(batch), step, median(reduce_ms),
                 comm.size() > 1 ? median(reduce_ms) / (1e3 * step) : 0.0);
     std::system(("rm -rf " + dir).c_str());
