@@ -2,7 +2,8 @@
 // single process writes, and a run interrupted (some shards done) is completed by 3 processes to
 // the same dataset; lensflow-train with 2 processes follows the single process's loss trajectory,
 // resumes with 2 and refuses 1 with the reason; lensflow-infer with 2 processes writes the single
-// process's output (everything but the timing attribute) and summary; an error ends every process
+// process's output (everything but the timing attribute) and summary, for a test set (refined by
+// importance sampling) and for a file of light curves; an error ends every process
 // (no hang). Skipped, with the reason, in a build without MPI.
 #include <gtest/gtest.h>
 
@@ -124,6 +125,15 @@ TEST_F(MpiCli, TrainFollowsOneProcessAndResumesOnlyWithTheSameCount) {
   EXPECT_NE(d.output.find("attribute: <seconds of </>>"), std::string::npos) << d.output;
   EXPECT_NE(d.output.find("1 differences found"), std::string::npos) << d.output;
   EXPECT_EQ(read_file(dir + "/one_summary.csv"), read_file(dir + "/two_summary.csv"));
+  // Observed light curves (a file of 2; one block each): the same.
+  const std::string obs = "--model " + dir + "/one/checkpoint.h5 --input " + std::string(LENSFLOW_TEST_DATA) +
+                          "/observed/flux_f4_2x7200.npy --n-samples 40 --batch 1 --threads 1 --quiet --out ";
+  ASSERT_EQ(app(0, "infer", obs + dir + "/obs1.h5").status, 0);
+  r = app(2, "infer", obs + dir + "/obs2.h5");
+  ASSERT_EQ(r.status, 0) << r.output;
+  const auto od = h5diff(dir + "/obs1.h5", dir + "/obs2.h5");
+  EXPECT_NE(od.output.find("attribute: <seconds of </>>"), std::string::npos) << od.output;
+  EXPECT_NE(od.output.find("1 differences found"), std::string::npos) << od.output;
   EXPECT_TRUE(temp_files_in(dir).empty());
   std::system(("rm -rf " + dir).c_str());
 }
