@@ -23,15 +23,36 @@ namespace {
 
 Comm g_world;  // size 1 until Environment starts MPI
 
-#if LENSFLOW_HAVE_MPI
-bool g_mpi_started = false;
-
 // Launchers set these in every process they start (Open MPI, PMIx/Slurm, MPICH's Hydra and PMI).
 bool under_launcher() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_RANK", "PMI_SIZE", "MPI_LOCALNRANKS"})
     if (std::getenv(v)) return true;
   return false;
 }
+
+// The number of processes the launcher started (0 when it does not say): processes that do not
+// form one MPI job (a build without MPI under mpirun) would each do the whole job and write the
+// same files.
+long launched_processes() {
+  for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* n = std::getenv(v)) return std::strtol(n, nullptr, 10);
+  return 0;
+}
+
+void refuse_lone_copies(int size) {
+  const long n = launched_processes();
+  if (n <= size) return;
+  std::fprintf(stderr,
+               "lensflow: error: started as %ld processes that do not form one MPI job (%s): each would do "
+               "the whole job and write the same files; %s\n",
+               n, LENSFLOW_HAVE_MPI ? "MPI saw fewer" : "this build has no MPI",
+               LENSFLOW_HAVE_MPI ? "check the launcher's MPI set-up" :
+                                   "rebuild with LENSFLOW_ENABLE_MPI and an MPI library, or start one process");
+  std::exit(2);
+}
+
+#if LENSFLOW_HAVE_MPI
+bool g_mpi_started = false;
 
 void check(int rc, const char* what) {
   if (rc == MPI_SUCCESS) return;
@@ -71,6 +92,7 @@ Environment::Environment(int* argc, char*** argv) {
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   MPI_Comm_rank(MPI_COMM_WORLD, &g_world.rank_);
   MPI_Comm_size(MPI_COMM_WORLD, &g_world.size_);
+  refuse_lone_copies(g_world.size_);
 #if LENSFLOW_HAVE_CUDA
   // Ranks sharing a node take different GPUs: the node-local rank (MPI-3 shared-memory split).
   MPI_Comm node;
@@ -83,6 +105,7 @@ Environment::Environment(int* argc, char*** argv) {
 #else
   (void)argc;
   (void)argv;
+  if (under_launcher()) refuse_lone_copies(1);
 #endif
 }
 
