@@ -7,17 +7,21 @@
 //                  [--nan error|interpolate] [--store-flux K] [--mcmc-steps N]
 //
 // Writes OUT.h5 (layout: io/posterior_file.hpp) and OUT_summary.csv; what it does and how it fails:
-// pipeline/infer_run.hpp.
+// pipeline/infer_run.hpp. Under mpirun/srun the processes share the events and process 0 writes the
+// one output (docs/mpi.md).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 #include <iostream>
 
+#include "dist/comm.hpp"
 #include "pipeline/infer_run.hpp"
 
 using namespace lensflow;
 
 int main(int argc, char** argv) {
+  const dist::Environment mpi(&argc, &argv);
+  const bool root = dist::world().is_root();
   CLI::App app{"lensflow-infer: posterior samples for a test set or observed light curves"};
   pipeline::InferOptions o;
   bool quiet = false;
@@ -57,10 +61,11 @@ int main(int argc, char** argv) {
 
   try {
     pipeline::InferRun job(o);
-    if (!o.refine.empty())
+    if (root && !o.refine.empty())
       std::cerr << "lensflow-infer: refining " << job.n_events() << " event(s) with " << o.refine
                 << " (exact likelihood)\n";
     const pipeline::InferReport r = job.run(quiet ? nullptr : &std::cerr);
+    if (!root) return 0;
     std::printf("inferred %lld events x %lld samples in %.2f s (%.0f samples/s), mean acceptance %.3f\n",
                 static_cast<long long>(r.n_events), static_cast<long long>(r.n_samples), r.seconds,
                 double(r.n_events) * double(r.n_samples) / r.seconds, r.mean_acceptance);
@@ -79,7 +84,6 @@ int main(int argc, char** argv) {
     std::cerr << "lensflow-infer: wrote " << r.out << " and " << r.summary << "\n";
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "lensflow-infer: error: " << e.what() << "\n";
-    return 1;
+    return dist::fail("lensflow-infer", e.what());
   }
 }

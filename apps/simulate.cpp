@@ -7,6 +7,7 @@
 // Sharding, reruns and failure behaviour: pipeline/simulate_run.hpp; layout of the files:
 // io/dataset.hpp. A full disk stops the run with the shards written so far complete (exit status
 // 1). Progress goes to stderr; the summary (acceptance with its binomial error, timing) to stdout.
+// Under mpirun/srun the ranks share the shards (docs/mpi.md); rank 0 reports.
 #include <CLI/CLI.hpp>
 
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dist/comm.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/simulate_run.hpp"
 
@@ -47,6 +49,8 @@ void print_acceptance(const char* what, std::uint64_t accepted, std::uint64_t dr
 }  // namespace
 
 int main(int argc, char** argv) {
+  const dist::Environment mpi(&argc, &argv);
+  const bool root = dist::world().is_root();
   CLI::App app{"lensflow-simulate: simulate the 2L1S training set (prior draws, magnification sequences, 1L1S cut) "
                "into HDF5 shards"};
   pipeline::SimulateOptions o;
@@ -100,26 +104,28 @@ int main(int argc, char** argv) {
     o.device = device == "cuda" ? sim::SimDevice::cuda : sim::SimDevice::cpu;
 
     pipeline::SimulateRun job(o);
-    for (const std::string& why : job.redone())
-      std::fprintf(stderr, "lensflow-simulate: redoing an unreadable shard: %s\n", why.c_str());
-    if (!job.done_before().empty())
+    if (root)
+      for (const std::string& why : job.redone())
+        std::fprintf(stderr, "lensflow-simulate: redoing an unreadable shard: %s\n", why.c_str());
+    if (root && !job.done_before().empty())
       std::printf("%zu shard(s) already complete in %s, %zu to simulate\n", job.done_before().size(), o.out.c_str(),
                   job.todo().size());
-    pipeline::Progress bar("simulate", job.todo_events(), "events", &std::cerr,
-                           quiet || job.todo().empty() ? pipeline::Progress::Mode::quiet
+    pipeline::Progress bar("simulate", job.share_events(), "events", &std::cerr,
+                           quiet || !root || job.todo().empty() ? pipeline::Progress::Mode::quiet
                                                        : pipeline::Progress::Mode::automatic);
     const pipeline::SimulateReport r = job.run([&](std::size_t done) { bar.update(done); });
     bar.finish();
+    if (!root) return 0;
     if (r.shards_simulated) {
-      std::printf("simulated %zu shard(s), %llu events in %.2f s (%.2f events/s, device %s, cut %s)\n",
+      std::printf("simulated %zu shard(s), %llu events in %.2f s (%.2f events/s, device %s, cut %s, %d rank(s))\n",
                   r.shards_simulated, static_cast<unsigned long long>(r.run_drawn), r.seconds,
-                  r.seconds > 0 ? double(r.run_drawn) / r.seconds : 0.0, device.c_str(), cut.c_str());
+                  r.seconds > 0 ? double(r.run_drawn) / r.seconds : 0.0, device.c_str(), cut.c_str(),
+                  dist::world().size());
       print_acceptance("this run", r.run_accepted, r.run_drawn);
     }
     print_acceptance(o.shard >= 0 ? "shard" : "dataset", r.all_accepted, r.all_drawn);
     return 0;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "lensflow-simulate: error: %s\n", e.what());
-    return 1;
+    return dist::fail("lensflow-simulate", e.what());
   }
 }

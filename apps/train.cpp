@@ -6,7 +6,8 @@
 //                  [--val-fraction f] [--test-fraction f] [--max-minutes M] [--quiet]
 //
 // What it writes, how a rerun resumes and how it fails: pipeline/train_run.hpp. Ctrl-C (SIGINT) or
-// SIGTERM stops it with a checkpoint (exit status 130).
+// SIGTERM stops it with a checkpoint (exit status 130). Under mpirun/srun the processes train
+// data-parallel, --batch being the batch of all of them together (docs/mpi.md); process 0 reports.
 #include <CLI/CLI.hpp>
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <iostream>
 #include <memory>
 
+#include "dist/comm.hpp"
 #include "pipeline/progress.hpp"
 #include "pipeline/train_run.hpp"
 
@@ -26,6 +28,8 @@ extern "C" void on_signal(int) { g_stop = true; }
 }  // namespace
 
 int main(int argc, char** argv) {
+  const dist::Environment mpi(&argc, &argv);
+  const dist::Comm& comm = dist::world();
   CLI::App app{"lensflow-train: train the neural posterior on a simulated training set"};
   pipeline::TrainRunOptions o;
   bool quiet = false;
@@ -51,20 +55,22 @@ int main(int argc, char** argv) {
   app.add_option("--prefetch", o.prefetch, "batches realized ahead on the loader thread")->check(CLI::PositiveNumber);
   app.add_flag("--quiet", quiet, "no progress bar");
   CLI11_PARSE(app, argc, argv);
+  if (!comm.is_root()) quiet = true;
 
   try {
     o.stop_flag = &g_stop;
     pipeline::TrainRun job(o);
-    if (job.n_missing_shards())
+    if (comm.is_root() && job.n_missing_shards())
       std::cerr << "lensflow-train: note: " << job.n_missing_shards()
                 << " shard(s) missing; training on the present ones\n";
     std::signal(SIGINT, on_signal);
     std::signal(SIGTERM, on_signal);
     const pipeline::Trainer& trainer = job.trainer();
-    std::cerr << "lensflow-train: " << job.n_train() << " training / " << job.n_validation()
-              << " validation events, model '" << o.config << "' (" << trainer.model().num_parameters()
-              << " parameters), " << trainer.batches_per_epoch() << " steps per epoch of " << o.batch << ", "
-              << o.epochs << " epochs on " << o.device << "\n";
+    if (comm.is_root())
+      std::cerr << "lensflow-train: " << job.n_train() << " training / " << job.n_validation()
+                << " validation events, model '" << o.config << "' (" << trainer.model().num_parameters()
+                << " parameters), " << trainer.batches_per_epoch() << " steps per epoch of " << o.batch << ", "
+                << o.epochs << " epochs on " << o.device << (comm.size() > 1 ? " in " + std::to_string(comm.size()) + " processes" : std::string()) << "\n";
     std::unique_ptr<pipeline::Progress> bar;
     const auto on_step = [&](const pipeline::StepInfo& s) {
       if (quiet) return;
@@ -75,12 +81,14 @@ int main(int argc, char** argv) {
       bar->update(uint64_t(s.step));
     };
     const auto on_epoch = [&](const pipeline::EpochRecord& r) {
+      if (!comm.is_root()) return;
       std::fprintf(stderr, "%sepoch %lld/%lld: train NLL %.4f, val NLL %.4f, lr %.3g, %.1f s\n", quiet ? "" : "\n",
                    static_cast<long long>(r.epoch), static_cast<long long>(o.epochs), r.train_nll, r.val_nll, r.lr,
                    r.seconds);
     };
     const auto out = job.run(on_step, on_epoch);
     if (bar) bar->finish();
+    if (!comm.is_root()) return out.completed || out.stop_reason.rfind("interrupted", 0) != 0 ? 0 : 130;
     if (out.resumed) std::cerr << "lensflow-train: resumed from step " << out.start_step << "\n";
     if (out.skipped_steps)
       std::cerr << "lensflow-train: warning: " << out.skipped_steps
@@ -98,7 +106,6 @@ int main(int argc, char** argv) {
     std::cerr << "lensflow-train: done; checkpoint " << trainer.checkpoint_path() << ", log " << o.out << "/log.csv\n";
     return 0;
   } catch (const std::exception& e) {
-    std::cerr << "lensflow-train: error: " << e.what() << "\n";
-    return 1;
+    return dist::fail("lensflow-train", e.what());
   }
 }

@@ -7,6 +7,7 @@
 
 #include "autodiff/tensor.hpp"
 #include "core/hash.hpp"
+#include "dist/comm.hpp"
 
 namespace lensflow::pipeline {
 
@@ -22,13 +23,20 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
   return ad::randperm(n, gen);
 }
 
-BatchLoader::BatchLoader(const SampleSource& source, int64_t batch_size, uint64_t seed, int depth)
+BatchLoader::BatchLoader(const SampleSource& source, int64_t batch_size, uint64_t seed, int depth, int part,
+                         int parts)
     : source_(source),
       batch_size_(std::min(batch_size, source.size())),
       n_batches_(batches_per_epoch(source.size(), batch_size)),
       seed_(seed),
       depth_(depth) {
   if (depth < 1) throw std::invalid_argument("batch loader: depth must be >= 1");
+  const dist::Range r = dist::share(batch_size_, part, parts);
+  if (r.size() < 1)
+    throw std::invalid_argument("batch loader: a batch of " + std::to_string(batch_size_) + " samples cannot be split " +
+                                "into " + std::to_string(parts) + " parts (use a batch of at least one sample per process)");
+  part_lo_ = r.lo;
+  part_hi_ = r.hi;
 }
 
 BatchLoader::~BatchLoader() { stop(); }
@@ -69,10 +77,10 @@ void BatchLoader::produce(int64_t epoch, int64_t first_batch) {
       Batch batch;
       batch.epoch = epoch;
       batch.index = b;
-      batch.size = batch_size_;
-      batch.x.resize(static_cast<size_t>(batch_size_ * L * C));
-      batch.theta.resize(static_cast<size_t>(batch_size_ * D));
-      source_.realize(order.data() + b * batch_size_, batch_size_, static_cast<uint64_t>(epoch),
+      batch.size = part_size();
+      batch.x.resize(static_cast<size_t>(batch.size * L * C));
+      batch.theta.resize(static_cast<size_t>(batch.size * D));
+      source_.realize(order.data() + b * batch_size_ + part_lo_, batch.size, static_cast<uint64_t>(epoch),
                       batch.x.data(), batch.theta.data());
       std::lock_guard<std::mutex> lk(m_);
       queue_.push_back(std::move(batch));

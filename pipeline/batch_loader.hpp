@@ -42,7 +42,7 @@ class SampleSource {
 };
 
 struct Batch {
-  int64_t epoch = 0, index = 0, size = 0;
+  int64_t epoch = 0, index = 0, size = 0;  // size: samples of this part of the batch
   std::vector<float> x, theta;  // [size, L, C], [size, D]
 };
 
@@ -55,8 +55,11 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch);
 
 class BatchLoader {
  public:
-  // depth: batches realized ahead of the consumer (>= 1).
-  BatchLoader(const SampleSource& source, int64_t batch_size, uint64_t seed, int depth = 2);
+  // depth: batches realized ahead of the consumer (>= 1). With parts > 1 (data-parallel training,
+  // docs/mpi.md) only part `part` of every batch is realized: its samples dist::share(batch_size,
+  // part, parts), the same samples whichever process realizes them.
+  BatchLoader(const SampleSource& source, int64_t batch_size, uint64_t seed, int depth = 2, int part = 0,
+              int parts = 1);
   ~BatchLoader();  // stops and joins the producer
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
@@ -67,14 +70,16 @@ class BatchLoader {
   // The next batch in order; false after the epoch's last batch. Rethrows a producer exception.
   bool next(Batch& out);
   int64_t batches() const { return n_batches_; }
-  int64_t batch_size() const { return batch_size_; }
+  int64_t batch_size() const { return batch_size_; }  // the whole batch (all parts)
+  int64_t part_size() const { return part_hi_ - part_lo_; }
+  int64_t part_offset() const { return part_lo_; }  // of this part in the batch
 
  private:
   void stop();
   void produce(int64_t epoch, int64_t first_batch);
 
   const SampleSource& source_;
-  int64_t batch_size_, n_batches_;
+  int64_t batch_size_, n_batches_, part_lo_, part_hi_;
   uint64_t seed_;
   int depth_;
   std::thread worker_;

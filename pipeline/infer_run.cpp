@@ -12,6 +12,8 @@
 #include "core/atomic_file.hpp"
 #include "core/fs.hpp"
 #include "core/thread_pool.hpp"
+#include "dist/comm.hpp"
+#include "dist/pack.hpp"
 #include "io/checkpoint.hpp"
 #include "io/dataset.hpp"
 #include "io/observed_io.hpp"
@@ -36,6 +38,79 @@ constexpr int64_t kMaxSamplesPerEvent = 100000;
 constexpr uint64_t kChunkBytes = uint64_t(4) << 20;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// The results for one block of consecutive events, computed by one process.
+struct Block {
+  int64_t b0 = 0;
+  PosteriorSamples smp;
+  std::vector<float> flux;          // [m, L]
+  std::vector<double> is_weights;   // [m, N] with --refine is
+  io::PosteriorEvents ev;           // per-event fields known before the summaries
+};
+
+// f(a.field, b.field) for every per-event field of PosteriorEvents (all but `time`). The size check
+// stops the build when a field is added to PosteriorEvents but not here (it would be lost).
+static_assert(sizeof(io::PosteriorEvents) == 23 * sizeof(std::vector<double>),
+              "PosteriorEvents changed: list every per-event field in each_event_field");
+template <class A, class B, class F>
+void each_event_field(A& a, B& b, F&& f) {
+  f(a.acceptance, b.acceptance);
+  f(a.n_valid, b.n_valid);
+  f(a.n_drawn, b.n_drawn);
+  f(a.median, b.median);
+  f(a.p16, b.p16);
+  f(a.p84, b.p84);
+  f(a.modes, b.modes);
+  f(a.n_modes, b.n_modes);
+  f(a.theta_true, b.theta_true);
+  f(a.log_q_true, b.log_q_true);
+  f(a.event_index, b.event_index);
+  f(a.snr_base, b.snr_base);
+  f(a.t_start, b.t_start);
+  f(a.n_missing, b.n_missing);
+  f(a.is_n_eff, b.is_n_eff);
+  f(a.is_efficiency, b.is_efficiency);
+  f(a.mcmc_best_theta, b.mcmc_best_theta);
+  f(a.mcmc_acceptance_fraction, b.mcmc_acceptance_fraction);
+  f(a.mcmc_rhat_max, b.mcmc_rhat_max);
+  f(a.refined_median, b.refined_median);
+  f(a.refined_q16, b.refined_q16);
+  f(a.refined_q84, b.refined_q84);
+}
+
+void append_events(io::PosteriorEvents& to, const io::PosteriorEvents& from) {
+  each_event_field(to, from, [](auto& t, const auto& f) { t.insert(t.end(), f.begin(), f.end()); });
+}
+
+std::vector<char> pack_block(Block& k) {
+  dist::Packer p;
+  p.put(std::vector<int64_t>{k.b0, k.smp.n_obs, k.smp.n_samples, k.smp.dim});
+  p.put(k.smp.theta).put(k.smp.log_q).put(k.smp.n_valid).put(k.smp.n_drawn).put(k.smp.acceptance);
+  p.put(k.flux).put(k.is_weights);
+  each_event_field(k.ev, k.ev, [&](const auto& f, const auto&) { p.put(f); });
+  return std::move(p.bytes());
+}
+
+Block unpack_block(const std::vector<char>& bytes) {
+  dist::Unpacker u(bytes);
+  Block k;
+  const auto head = u.get<int64_t>();
+  if (head.size() != 4) throw std::runtime_error("infer: malformed block message");
+  k.b0 = head[0];
+  k.smp.n_obs = head[1];
+  k.smp.n_samples = head[2];
+  k.smp.dim = head[3];
+  k.smp.theta = u.get<float>();
+  k.smp.log_q = u.get<float>();
+  k.smp.n_valid = u.get<int64_t>();
+  k.smp.n_drawn = u.get<int64_t>();
+  k.smp.acceptance = u.get<double>();
+  k.flux = u.get<float>();
+  k.is_weights = u.get<double>();
+  each_event_field(k.ev, k.ev, [&](auto& f, auto&) { f = u.get<typename std::decay_t<decltype(f)>::value_type>(); });
+  if (!u.done()) throw std::runtime_error("infer: malformed block message");
+  return k;
+}
 
 }  // namespace
 
@@ -141,7 +216,7 @@ InferRun::InferRun(InferOptions opt) : opt_(std::move(opt)), s_(std::make_unique
   shape.is_weights = o.refine == "is";
   shape.chunk_rows = std::max<uint64_t>(
       1, std::min<uint64_t>(uint64_t(s.step), kChunkBytes / (uint64_t(o.n_samples) * uint64_t(s.D) * 4)));
-  s.writer = std::make_unique<io::PosteriorWriter>(o.out, shape);
+  if (dist::world().is_root()) s.writer = std::make_unique<io::PosteriorWriter>(o.out, shape);  // one writer
 }
 
 InferRun::~InferRun() = default;
@@ -154,6 +229,7 @@ InferReport InferRun::run(std::ostream* progress) {
   const auto& rc = s.setup.realization;
   const int64_t E = s.E, L = s.L, D = s.D, N = o.n_samples, K = std::min(o.store_flux, E);
   const bool refine = !o.refine.empty();
+  const dist::Comm& comm = dist::world();
   io::PosteriorEvents ev;
   std::vector<std::vector<stats::EventMarginal>> summaries;
 
@@ -174,42 +250,101 @@ InferReport InferRun::run(std::ostream* progress) {
   }
   const SupportFn support = [prior = rc.prior](const double* th) { return sim::in_support(prior, th); };
   std::unique_ptr<Progress> bar;
-  if (progress) bar = std::make_unique<Progress>("infer", uint64_t(E), "events", progress);
+  if (progress && comm.is_root()) bar = std::make_unique<Progress>("infer", uint64_t(E), "events", progress);
   const auto t_begin = std::chrono::steady_clock::now();
   double refine_seconds = 0.0;  // left out of `seconds` (the sampling time)
-  for (int64_t b0 = 0; b0 < E; b0 += s.step) {
+
+  // Events [b0, b0 + m): samples, and refinement when asked.
+  const auto compute = [&](int64_t b0) {
+    Block k;
+    k.b0 = b0;
     const int64_t m = std::min(s.step, E - b0);
-    std::vector<float> x(m * L), flux(m * L);
+    std::vector<float> x(m * L);
+    k.flux.resize(m * L);
+    io::PosteriorEvents& bev = k.ev;
     std::vector<double> th(m * D);
     if (s.test_src) {
       std::vector<int64_t> pos(m);
       std::vector<float> th_std(m * D);
       for (int64_t i = 0; i < m; ++i) pos[i] = b0 + i;
-      s.test_src->realize_full(pos.data(), m, 0, x.data(), th_std.data(), th.data(), flux.data());
+      s.test_src->realize_full(pos.data(), m, 0, x.data(), th_std.data(), th.data(), k.flux.data());
       for (int64_t i = 0; i < m; ++i) {
-        ev.event_index.push_back(s.data->event_index(s.test_src->row(b0 + i)));
-        ev.snr_base.push_back(s.test_src->draw(b0 + i, 0).snr);
+        bev.event_index.push_back(s.data->event_index(s.test_src->row(b0 + i)));
+        bev.snr_base.push_back(s.test_src->draw(b0 + i, 0).snr);
       }
     } else {
       for (int64_t i = 0; i < m; ++i) {
-        for (int64_t j = 0; j < L; ++j) flux[i * L + j] = float(s.observed.flux[(b0 + i) * L + j]);
-        sim::preprocess_lightcurve(flux.data() + i * L, size_t(L), x.data() + i * L);
-        ev.t_start.push_back(s.observed.t_start[b0 + i]);
-        ev.n_missing.push_back(s.observed.n_missing[b0 + i]);
+        for (int64_t j = 0; j < L; ++j) k.flux[i * L + j] = float(s.observed.flux[(b0 + i) * L + j]);
+        sim::preprocess_lightcurve(k.flux.data() + i * L, size_t(L), x.data() + i * L);
+        bev.t_start.push_back(s.observed.t_start[b0 + i]);
+        bev.n_missing.push_back(s.observed.n_missing[b0 + i]);
       }
     }
-    const auto smp = sample_posterior(*s.model, x.data(), m, s.tf, support, so, b0);
-    s.writer->write_samples(uint64_t(b0), uint64_t(m), smp.theta.data(), smp.log_q.data());
-    for (int64_t i = b0; i < std::min(b0 + m, K); ++i) s.writer->write_flux(uint64_t(i), flux.data() + (i - b0) * L);
+    k.smp = sample_posterior(*s.model, x.data(), m, s.tf, support, so, b0);
+    const PosteriorSamples& smp = k.smp;
     if (s.test_src) {
-      ev.theta_true.insert(ev.theta_true.end(), th.begin(), th.end());
-      const auto lq = log_q_at(*s.model, x.data(), m, th.data(), s.tf, o.batch);
-      ev.log_q_true.insert(ev.log_q_true.end(), lq.begin(), lq.end());
+      bev.theta_true = th;
+      bev.log_q_true = log_q_at(*s.model, x.data(), m, th.data(), s.tf, o.batch);
     }
+    if (!refine) return k;
+    const auto t_refine = std::chrono::steady_clock::now();
+    // Exact posterior with the Gaussian photon-noise likelihood (pipeline/refine.hpp), event by
+    // event as the samples come. Times are days from the window start (the frame of t0);
+    // missing (NaN) points are left out.
     for (int64_t i = 0; i < m; ++i) {
-      ev.acceptance.push_back(smp.acceptance[i]);
-      ev.n_valid.push_back(smp.n_valid[i]);
-      ev.n_drawn.push_back(smp.n_drawn[i]);
+      std::vector<double> tt, ff;
+      for (int64_t j = 0; j < L; ++j) {
+        const double f = k.flux[i * L + j];
+        if (!std::isfinite(f)) continue;
+        tt.push_back(time[j]);
+        ff.push_back(f);
+      }
+      const sim::LightCurveView view{tt.data(), ff.data(), tt.size()};
+      const auto first = smp.theta.begin() + i * N * D;
+      const std::vector<double> theta(first, first + N * D);
+      PosteriorSummary ps;
+      if (o.refine == "is") {
+        const std::vector<double> lq(smp.log_q.begin() + i * N, smp.log_q.begin() + (i + 1) * N);
+        const auto r = refine_is(view, theta.data(), lq.data(), size_t(N), ro);
+        std::vector<double> wv(size_t(N), 0.0);
+        for (size_t j = 0; j < std::min(r.is.w.weights.size(), wv.size()); ++j) wv[j] = r.is.w.weights[j];
+        k.is_weights.insert(k.is_weights.end(), wv.begin(), wv.end());
+        bev.is_n_eff.push_back(r.is.w.n_eff);
+        bev.is_efficiency.push_back(r.is.w.efficiency);
+        ps = r.summary;
+      } else {
+        const auto r = refine_mcmc(view, theta.data(), size_t(N), ro);
+        for (int64_t d = 0; d < D; ++d)
+          bev.mcmc_best_theta.push_back(r.best_theta.size() == size_t(D) ? r.best_theta[d] : kNaN);
+        bev.mcmc_acceptance_fraction.push_back(r.mcmc.acceptance_fraction);
+        double rm = 0.0;
+        for (double v : r.mcmc.rhat) rm = std::max(rm, v);
+        bev.mcmc_rhat_max.push_back(rm);
+        ps = r.summary;
+      }
+      const bool ok = ps.median.size() == size_t(D);
+      for (int64_t d = 0; d < D; ++d) {
+        bev.refined_median.push_back(ok ? ps.median[d] : kNaN);
+        bev.refined_q16.push_back(ok ? ps.q16[d] : kNaN);
+        bev.refined_q84.push_back(ok ? ps.q84[d] : kNaN);
+      }
+    }
+    refine_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_refine).count();
+    return k;
+  };
+
+  // A computed block into the file and the per-event results, in event order (process 0).
+  const auto consume = [&](Block& k) {
+    const int64_t b0 = k.b0, m = k.smp.n_obs;
+    const PosteriorSamples& smp = k.smp;
+    s.writer->write_samples(uint64_t(b0), uint64_t(m), smp.theta.data(), smp.log_q.data());
+    for (int64_t i = b0; i < std::min(b0 + m, K); ++i) s.writer->write_flux(uint64_t(i), k.flux.data() + (i - b0) * L);
+    if (o.refine == "is")
+      for (int64_t i = 0; i < m; ++i) s.writer->write_is_weights(uint64_t(b0 + i), k.is_weights.data() + i * N);
+    for (int64_t i = 0; i < m; ++i) {
+      k.ev.acceptance.push_back(smp.acceptance[i]);
+      k.ev.n_valid.push_back(smp.n_valid[i]);
+      k.ev.n_drawn.push_back(smp.n_drawn[i]);
       std::vector<stats::EventMarginal> marginals;
       for (int64_t d = 0; d < D; ++d) {
         stats::EventMarginal em;
@@ -217,66 +352,49 @@ InferReport InferRun::run(std::ostream* progress) {
           em = stats::summarize_marginal(smp.theta.data() + i * N * D + d, size_t(N), size_t(D), s.specs[d]);
         else
           em.median = em.p16 = em.p84 = kNaN;
-        ev.median.push_back(em.median);
-        ev.p16.push_back(em.p16);
-        ev.p84.push_back(em.p84);
-        ev.n_modes.push_back(int64_t(em.modes.values.size()));
-        for (size_t k = 0; k < size_t(io::kPosteriorModes); ++k)
-          ev.modes.push_back(k < em.modes.values.size() ? em.modes.values[k] : kNaN);
+        k.ev.median.push_back(em.median);
+        k.ev.p16.push_back(em.p16);
+        k.ev.p84.push_back(em.p84);
+        k.ev.n_modes.push_back(int64_t(em.modes.values.size()));
+        for (size_t j = 0; j < size_t(io::kPosteriorModes); ++j)
+          k.ev.modes.push_back(j < em.modes.values.size() ? em.modes.values[j] : kNaN);
         marginals.push_back(std::move(em));
       }
       summaries.push_back(std::move(marginals));
     }
-    if (refine) {
-      const auto t_refine = std::chrono::steady_clock::now();
-      // Exact posterior with the Gaussian photon-noise likelihood (pipeline/refine.hpp), event by
-      // event as the samples come. Times are days from the window start (the frame of t0);
-      // missing (NaN) points are left out.
-      for (int64_t i = 0; i < m; ++i) {
-        std::vector<double> tt, ff;
-        for (int64_t j = 0; j < L; ++j) {
-          const double f = flux[i * L + j];
-          if (!std::isfinite(f)) continue;
-          tt.push_back(time[j]);
-          ff.push_back(f);
-        }
-        const sim::LightCurveView view{tt.data(), ff.data(), tt.size()};
-        const auto first = smp.theta.begin() + i * N * D;
-        const std::vector<double> theta(first, first + N * D);
-        PosteriorSummary ps;
-        if (o.refine == "is") {
-          const std::vector<double> lq(smp.log_q.begin() + i * N, smp.log_q.begin() + (i + 1) * N);
-          const auto r = refine_is(view, theta.data(), lq.data(), size_t(N), ro);
-          std::vector<double> wv(size_t(N), 0.0);
-          for (size_t k = 0; k < std::min(r.is.w.weights.size(), wv.size()); ++k) wv[k] = r.is.w.weights[k];
-          s.writer->write_is_weights(uint64_t(b0 + i), wv.data());
-          ev.is_n_eff.push_back(r.is.w.n_eff);
-          ev.is_efficiency.push_back(r.is.w.efficiency);
-          ps = r.summary;
-        } else {
-          const auto r = refine_mcmc(view, theta.data(), size_t(N), ro);
-          for (int64_t d = 0; d < D; ++d)
-            ev.mcmc_best_theta.push_back(r.best_theta.size() == size_t(D) ? r.best_theta[d] : kNaN);
-          ev.mcmc_acceptance_fraction.push_back(r.mcmc.acceptance_fraction);
-          double rm = 0.0;
-          for (double v : r.mcmc.rhat) rm = std::max(rm, v);
-          ev.mcmc_rhat_max.push_back(rm);
-          ps = r.summary;
-        }
-        const bool ok = ps.median.size() == size_t(D);
-        for (int64_t d = 0; d < D; ++d) {
-          ev.refined_median.push_back(ok ? ps.median[d] : kNaN);
-          ev.refined_q16.push_back(ok ? ps.q16[d] : kNaN);
-          ev.refined_q84.push_back(ok ? ps.q84[d] : kNaN);
-        }
-      }
-      refine_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t_refine).count();
-    }
+    append_events(ev, k.ev);
     if (bar) bar->update(uint64_t(b0 + m));
+  };
+
+  // Block j goes to process j mod size; process 0 writes them in order as they come
+  // (docs/mpi.md). Each block is computed by the same code on the same events whichever process
+  // computes it, so the file is the one a single process writes.
+  const int64_t n_blocks = (E + s.step - 1) / s.step;
+  const int rank = comm.rank(), size = comm.size();
+  for (int64_t j = rank == 0 ? 0 : rank; j < n_blocks; j += rank == 0 ? 1 : size) {
+    const int owner = int(j % size);
+    if (owner == rank) {
+      Block k = compute(j * s.step);
+      if (rank == 0)
+        consume(k);
+      else
+        comm.send(pack_block(k), 0, 0);
+    } else {
+      Block k = unpack_block(comm.recv(owner, 0));
+      consume(k);
+    }
+  }
+  double times[2] = {std::chrono::duration<double>(std::chrono::steady_clock::now() - t_begin).count(),
+                     refine_seconds};
+  comm.allreduce_max(times, 2);
+  if (rank != 0) {
+    InferReport r;
+    r.n_events = E;
+    r.n_samples = N;
+    return r;
   }
   if (bar) bar->finish();
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t_begin).count() - refine_seconds;
+  const double seconds = times[0] - times[1];
 
   if (K > 0) ev.time = time;
   io::PosteriorAttrs a;

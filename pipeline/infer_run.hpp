@@ -10,6 +10,10 @@
 // the previous files untouched. Events are sampled, refined and written in blocks of at most 2^16
 // samples, so memory does not grow with the number of events; one event's samples are drawn
 // together, so n_samples is limited to 10^5.
+//
+// Under MPI (docs/mpi.md) the processes share the blocks of events (block j to process j mod
+// size); process 0 receives them in order and alone writes the outputs, which are the ones a single
+// process writes (each block is computed by the same code on the same events).
 #pragma once
 
 #include <cstdint>
@@ -56,7 +60,7 @@ class InferRun {
   ~InferRun();
   int64_t n_events() const;
   // Samples (and refines) every event, writes both outputs and commits them. `progress` (nullable)
-  // receives a progress bar.
+  // receives a progress bar. Collective under MPI; the report is process 0's.
   InferReport run(std::ostream* progress = nullptr);
 
  private:

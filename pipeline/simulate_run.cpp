@@ -8,6 +8,7 @@
 
 #include "core/fs.hpp"
 #include "core/thread_pool.hpp"
+#include "dist/comm.hpp"
 #include "io/h5file.hpp"
 #include "io/prior_fields.hpp"
 #include "lens/batch_validate.hpp"
@@ -120,6 +121,9 @@ SimulateRun::SimulateRun(SimulateOptions opt) : opt_(std::move(opt)) {
         throw std::runtime_error(why + "; use another --out directory or the original settings");
     }
   }
+  // Every rank has looked at the directory before any rank writes to it (a shard finished early
+  // would otherwise drop out of a slower rank's todo list, and the lists would differ).
+  dist::world().barrier();
 }
 
 uint64_t SimulateRun::shard_size(uint64_t i) const {
@@ -136,11 +140,18 @@ uint64_t SimulateRun::todo_events() const {
   return n;
 }
 
+uint64_t SimulateRun::share_events() const {
+  const uint64_t ranks = uint64_t(dist::world().size());
+  return (todo_events() + ranks - 1) / ranks;
+}
+
 SimulateReport SimulateRun::run(const sim::SimulationProgress& on_progress) {
   const SimulateOptions& o = opt_;
   SimulateReport r;
   const auto t_start = std::chrono::steady_clock::now();
-  for (uint64_t i : todo_) {
+  dist::WorkCounter next_shard(dist::world());
+  for (int64_t k; (k = next_shard.next()) < int64_t(todo_.size());) {
+    const uint64_t i = todo_[size_t(k)];
     const uint64_t first = i * o.events_per_shard, n = shard_size(i), base = r.run_drawn;
     const sim::SimulationBatch b = sim::simulate_events(
         o.config, first, n, o.device, o.threads,
@@ -153,6 +164,13 @@ SimulateReport SimulateRun::run(const sim::SimulationProgress& on_progress) {
     r.run_accepted += b.n_accepted();
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
+  // Every rank's totals (and every shard written before the totals are read back).
+  const dist::Comm& comm = dist::world();
+  int64_t counts[2] = {int64_t(r.run_drawn), int64_t(r.run_accepted)};
+  comm.allreduce_sum(counts, 2);
+  comm.allreduce_max(&r.seconds, 1);
+  r.run_drawn = uint64_t(counts[0]);
+  r.run_accepted = uint64_t(counts[1]);
   r.shards_simulated = todo_.size();
   // Totals over the shards of this job's range (including those done before).
   const uint64_t s_lo = o.shard >= 0 ? uint64_t(o.shard) : 0, s_hi = o.shard >= 0 ? s_lo + 1 : o.num_shards;

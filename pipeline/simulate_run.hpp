@@ -8,6 +8,11 @@
 // the same settings, redoes corrupt ones, and refuses a directory holding shards made with other
 // settings or of another shard set (another n_events or shard size). A full disk stops the run
 // with the shards written so far complete.
+//
+// Under MPI (dist/comm.hpp, docs/mpi.md) the ranks check the directory together, then take the
+// shards of todo() one at a time as they finish the previous one (dist::WorkCounter: the costs of
+// shards differ). A shard is a pure function of the settings and its index, so the dataset is the
+// one a single process writes, and an interrupted run resumes with any number of ranks.
 #pragma once
 
 #include <cstdint>
@@ -33,8 +38,8 @@ struct SimulateOptions {
 
 struct SimulateReport {
   std::size_t shards_simulated = 0;
-  uint64_t run_drawn = 0, run_accepted = 0;  // this run
-  double seconds = 0.0;
+  uint64_t run_drawn = 0, run_accepted = 0;  // this run (all ranks)
+  double seconds = 0.0;  // the slowest rank's
   uint64_t all_drawn = 0, all_accepted = 0;  // over the shards of the job's range, done before included
 };
 
@@ -46,8 +51,10 @@ class SimulateRun {
   const std::vector<uint64_t>& todo() const { return todo_; }               // shards to simulate
   const std::vector<uint64_t>& done_before() const { return done_before_; }  // already complete
   const std::vector<std::string>& redone() const { return redone_; }  // why corrupt shards are redone
-  uint64_t todo_events() const;
-  // Simulates and writes the shards; `on_progress(events done in this run)` (optional).
+  uint64_t todo_events() const;  // events of todo()
+  uint64_t share_events() const;  // this process's expected part of them (todo_events() / ranks)
+  // Simulates and writes this rank's shards; `on_progress(events this rank has done)` (optional).
+  // The report covers every rank (a collective call under MPI).
   SimulateReport run(const sim::SimulationProgress& on_progress = {});
 
  private:

@@ -7,6 +7,7 @@
 #include "autodiff/tensor.hpp"
 #include "core/fs.hpp"
 #include "core/thread_pool.hpp"
+#include "dist/comm.hpp"
 #include "io/dataset.hpp"
 #include "io/prior_fields.hpp"
 #include "io/run_setup.hpp"
@@ -80,7 +81,7 @@ TrainRun::TrainRun(TrainRunOptions opt) : opt_(std::move(opt)), s_(std::make_uni
   s.trainer = std::make_unique<Trainer>(cfg, *s.train_src, s.val_rows.empty() ? nullptr : s.val_src.get(), to, o.out);
   // Written before training so that a checkpoint never exists without its setup.
   core::make_dirs(o.out);
-  io::write_run_setup(setup_path, setup);
+  if (dist::world().is_root()) io::write_run_setup(setup_path, setup);  // one writer (docs/mpi.md)
 }
 
 TrainRun::~TrainRun() = default;

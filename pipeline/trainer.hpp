@@ -18,7 +18,14 @@
 // reproduces its loss trajectory (bit for bit on the same device and thread count).
 // The checkpoint's TrainState.history holds 5 values per completed epoch (epoch, train_nll,
 // val_nll, lr, seconds) followed by 4 for the epoch in progress (sum of its finite step losses, the
-// number of those, its steps done, its seconds so far). train_nll is the mean step loss of the epoch
+// number of those, its steps done, its seconds so far) and, for a run of several processes, their
+// number.
+//
+// Under MPI (docs/mpi.md) the processes train one model data-parallel: process r realizes part r
+// of every batch (dist::share), its mean loss weighted by its share of the batch; the gradients are
+// summed over the processes before clipping, so every process takes the same Adam step, and the
+// loss trajectory is the single process's up to float reassociation. Process 0 writes the files;
+// a checkpoint resumes only with the number of processes that wrote it. train_nll is the mean step loss of the epoch
 // (steps with a non-finite loss or gradient skip the update and are left out of the mean).
 #pragma once
 
@@ -30,6 +37,7 @@
 #include <vector>
 
 #include "autodiff/tensor.hpp"
+#include "dist/comm.hpp"
 #include "nn/posterior_model.hpp"
 #include "pipeline/batch_loader.hpp"
 
@@ -47,6 +55,7 @@ struct TrainerOptions {
   int prefetch = 2;                // batches realized ahead on the loader thread
   int64_t eval_batch = 256;        // validation batch size
   const std::atomic<bool>* stop_flag = nullptr;  // set (e.g. by SIGINT) to stop with a checkpoint
+  const dist::Comm* comm = nullptr;  // the processes training together (null: dist::world())
 };
 
 struct EpochRecord {
@@ -96,8 +105,8 @@ class Trainer {
 };
 
 // Mean NLL (−log q(θ|x), standardized θ) of a model over a whole source, realized at `epoch`, in
-// batches, without autograd.
+// batches, without autograd. With `comm` (collective) the processes share the batches.
 double mean_nll(const nn::PosteriorModel& model, const SampleSource& source, int64_t batch,
-                uint64_t epoch = 0);
+                uint64_t epoch = 0, const dist::Comm* comm = nullptr);
 
 }  // namespace lensflow::pipeline

@@ -3,6 +3,8 @@
 # Python readers and plots). Safe to run again: it skips what is present.
 set -euo pipefail
 apt_pkgs=(cmake g++ make libgtest-dev libgmock-dev libcli11-dev libhdf5-dev hdf5-tools libopenblas-dev)
+# MPI (optional: runs across processes and nodes, docs/mpi.md); the tests use mpirun.
+apt_pkgs+=(libopenmpi-dev openmpi-bin)
 missing=()
 for p in "${apt_pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -38,9 +38,10 @@ inline std::string app_path(const std::string& name) {
 
 inline bool app_exists(const std::string& name) { return ::access(app_path(name).c_str(), X_OK) == 0; }
 
-inline RunResult run_app(const std::string& name, const std::string& args) {
+// Runs a shell command line, stderr joined to stdout.
+inline RunResult run_command(const std::string& cmd) {
   RunResult r;
-  FILE* p = ::popen((app_path(name) + " " + args + " 2>&1").c_str(), "r");
+  FILE* p = ::popen((cmd + " 2>&1").c_str(), "r");
   if (!p) return r;
   char buf[4096];
   size_t n;
@@ -48,6 +49,10 @@ inline RunResult run_app(const std::string& name, const std::string& args) {
   const int st = ::pclose(p);
   r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
   return r;
+}
+
+inline RunResult run_app(const std::string& name, const std::string& args) {
+  return run_command(app_path(name) + " " + args);
 }
 
 // Runs `sh -c "exec COMMAND > OUT_FILE 2>&1"` (COMMAND may redirect stdin or start helpers
