@@ -68,6 +68,8 @@ std::string run_setup_path_for(const std::string& checkpoint_path) {
 
 std::string model_checkpoint_path(const std::string& model) {
   std::error_code ec;
+  if (!std::filesystem::exists(model, ec))
+    throw std::runtime_error(model + ": no such checkpoint file or run/model directory");
   if (!std::filesystem::is_directory(model, ec)) return model;
   const std::string dir = model.back() == '/' ? model.substr(0, model.size() - 1) : model;
   for (const char* name : {"/best.h5", "/checkpoint.h5"})

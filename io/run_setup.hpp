@@ -28,7 +28,7 @@ RunSetup read_run_setup(const std::string& path);  // std::runtime_error naming 
 std::string run_setup_path_for(const std::string& checkpoint_path);
 // The checkpoint a `--model` argument names: a file as given, or for a run or model directory its
 // best.h5 (the best validation loss) when present, else its checkpoint.h5. Throws
-// std::runtime_error when a directory holds neither.
+// std::runtime_error when the path does not exist or a directory holds neither.
 std::string model_checkpoint_path(const std::string& model);
 
 }  // namespace lensflow::io

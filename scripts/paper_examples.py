@@ -86,6 +86,9 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args()
+    for prog in ("lensflow-magnify", "lensflow-infer"):
+        if not os.access(os.path.join(a.bin, prog), os.X_OK):
+            raise SystemExit(f"{os.path.join(a.bin, prog)}: no such program (--bin is the directory of the lensflow programs)")
     os.makedirs(a.out, exist_ok=True)
 
     A = magnifications(a.bin, a.out, a.threads)

@@ -104,6 +104,9 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--bins", type=int, default=4, help="S/N bins of equal counts")
     a = ap.parse_args()
+    for path in (a.posterior, os.path.join(a.eval, "per_event.h5"), os.path.join(a.eval, "metrics.json")):
+        if not os.path.isfile(path):
+            raise SystemExit(f"{path}: no such file (--posterior from lensflow-infer, --eval from lensflow-evaluate)")
     os.makedirs(a.out, exist_ok=True)
 
     with h5py.File(a.posterior, "r") as f:
