@@ -1,6 +1,6 @@
 // kernels/conv_ln.cpp — CPU twin of the fused convolution + layer norm + residual + ReLU on cache
 // tiles of rows. A tile's product is, by layer width: direct vector loops (narrow layers),
-// Winograd F(2,3) (3 taps, >= 64 channels), or one single-threaded BLAS call per kernel tap on
+// Winograd F(4,3) (3 taps, >= 64 channels), or one single-threaded BLAS call per kernel tap on
 // rows of x shifted by the tap; the row-wise parts run while the tile is in cache.
 #include "kernels/conv_ln.hpp"
 
@@ -41,8 +41,8 @@ bool vector_width(int64_t C) { return C == 8 || C == 16; }
 bool direct_product(int64_t terms, int64_t width) {
   return terms <= kDirectWidth || (vector_width(width) && terms <= kDirectMaxTerms);
 }
-// 3-tap layers with at least this many input and output channels use Winograd F(2,3)
-// (kernels/conv_winograd.hpp): 2/3 of the multiply-adds; the transforms cost O(Cin + Cout) a row.
+// 3-tap layers with at least this many input and output channels use Winograd F(4,3)
+// (kernels/conv_winograd.hpp): half the multiply-adds; the transforms cost O(Cin + Cout) a row.
 constexpr int64_t kWinogradMinChannels = 64;
 bool use_winograd(const ConvLnDims& d) {
   return d.K == 3 && d.Cin >= kWinogradMinChannels && d.Cout >= kWinogradMinChannels;
@@ -147,26 +147,35 @@ void grad_tile(int64_t n, int64_t own0, int64_t own1, int64_t C, const double* g
 }
 
 // The Winograd transforms, cloned like the row functions.
-LF_CPU_CLONES void wino_inputs(const float* src, int64_t first, int64_t avail, int64_t pairs,
+LF_CPU_CLONES void wino_inputs(const float* src, int64_t first, int64_t avail, int64_t quads,
                                int64_t C, float* U) {
-  winograd::inputs(src, first, avail, pairs, C, U);
+  winograd::inputs(src, first, avail, quads, C, U);
 }
-void wino_inputs(const double* src, int64_t first, int64_t avail, int64_t pairs, int64_t C,
+void wino_inputs(const double* src, int64_t first, int64_t avail, int64_t quads, int64_t C,
                  double* U) {
-  winograd::inputs(src, first, avail, pairs, C, U);
+  winograd::inputs(src, first, avail, quads, C, U);
 }
-LF_CPU_CLONES void wino_outputs(const float* M, int64_t pairs, int64_t n, int64_t C, float* out) {
-  winograd::outputs(M, pairs, n, C, out);
+LF_CPU_CLONES void wino_outputs(const float* M, int64_t quads, int64_t n, int64_t C, float* out) {
+  winograd::outputs(M, quads, n, C, out);
 }
-void wino_outputs(const double* M, int64_t pairs, int64_t n, int64_t C, double* out) {
-  winograd::outputs(M, pairs, n, C, out);
+void wino_outputs(const double* M, int64_t quads, int64_t n, int64_t C, double* out) {
+  winograd::outputs(M, quads, n, C, out);
 }
-LF_CPU_CLONES void wino_output_grads(const float* g, int64_t pairs, int64_t n, int64_t C,
+LF_CPU_CLONES void wino_output_grads(const float* g, int64_t quads, int64_t n, int64_t C,
                                      float* E) {
-  winograd::output_grads(g, pairs, n, C, E);
+  winograd::output_grads(g, quads, n, C, E);
 }
-void wino_output_grads(const double* g, int64_t pairs, int64_t n, int64_t C, double* E) {
-  winograd::output_grads(g, pairs, n, C, E);
+void wino_output_grads(const double* g, int64_t quads, int64_t n, int64_t C, double* E) {
+  winograd::output_grads(g, quads, n, C, E);
+}
+
+// Winograd products per tile: M_i = U_i G_i (or U_i G_i^T) for the six planes.
+template <class T>
+void wino_products(bool trans_g, int64_t quads, int64_t n_out, int64_t k, const T* U, const T* G,
+                   T* M) {
+  for (int64_t i = 0; i < winograd::kPlanes; ++i)
+    gemm_serial_cpu<T>(false, trans_g, quads, n_out, k, T(1), U + i * quads * k, k,
+                       G + i * k * n_out, trans_g ? k : n_out, T(0), M + i * quads * n_out, n_out);
 }
 
 }  // namespace
@@ -179,25 +188,25 @@ void conv_ln_forward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* b
   const int64_t KC = d.K * d.Cin, C = d.Cout, pad = (d.K - 1) / 2;
   const bool wino = use_winograd(d);
   const bool direct = !wino && direct_product(KC, C);
-  const int64_t max_pairs = (tl.rows + 1) / 2;
-  HostBuffer<T> G(wino ? size_t(4 * d.Cin * C) : 0);
-  if (wino) winograd::filters(w, d.Cin * C, G.get());
+  const int64_t max_quads = (tl.rows + winograd::kOut - 1) / winograd::kOut;
+  const int64_t n_w = d.Cin * C;
+  HostBuffer<T> G(wino ? size_t(winograd::kPlanes * n_w) : 0);
+  if (wino) winograd::filters(w, w + n_w, w + 2 * n_w, n_w, G.get());
   T* conv_out = gamma ? z : y;  // without a norm the convolution is finished in place in y
   core::parallel_for(tl.count, 1, [&](int64_t t0, int64_t t1) {
     HostBuffer<T> xp(direct ? size_t((tl.rows + 2 * pad) * d.Cin) : 0);
-    HostBuffer<T> U(wino ? size_t(4 * max_pairs * d.Cin) : 0), M(wino ? size_t(4 * max_pairs * C) : 0);
+    HostBuffer<T> U(wino ? size_t(winograd::kPlanes * max_quads * d.Cin) : 0),
+        M(wino ? size_t(winograd::kPlanes * max_quads * C) : 0);
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t bi = t / tl.per_seq, l0 = (t % tl.per_seq) * tl.rows;
       const int64_t l1 = std::min(d.L, l0 + tl.rows), n = l1 - l0, row0 = bi * d.L + l0;
       const T* xb = x + bi * d.L * d.Cin;
       T* out = conv_out + row0 * C;
       if (wino) {
-        const int64_t pairs = (n + 1) / 2;
-        wino_inputs(xb, l0 - 1, d.L, pairs, d.Cin, U.get());
-        for (int64_t i = 0; i < 4; ++i)
-          gemm_serial_cpu<T>(false, false, pairs, C, d.Cin, T(1), U.get() + i * pairs * d.Cin,
-                             d.Cin, G.get() + i * d.Cin * C, C, T(0), M.get() + i * pairs * C, C);
-        wino_outputs(M.get(), pairs, n, C, out);
+        const int64_t quads = (n + winograd::kOut - 1) / winograd::kOut;
+        wino_inputs(xb, l0 - 1, d.L, quads, d.Cin, U.get());
+        wino_products(false, quads, C, d.Cin, U.get(), G.get(), M.get());
+        wino_outputs(M.get(), quads, n, C, out);
       } else if (direct) {
         padded_rows(xb, l0 - pad, d.L, n + 2 * pad, d.Cin, xp.get());
         direct_tile(n, KC, d.Cin, C, xp.get(), w, out);
@@ -233,14 +242,16 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
   // tiles on (each chunk's partial is a full weight gradient to add up), at most 4.
   const int64_t chunks = tl.count <= 2 ? tl.count : std::clamp<int64_t>(tl.count / 2, 2, 4);
   const int64_t vec = 3 * C;  // gb, ggamma, gbeta partials
-  const int64_t wsize = (wino ? 4 * d.Cin : KC) * C;  // weight-gradient partial (dG for Winograd)
-  const int64_t max_pairs = (tl.rows + 1) / 2;
+  const int64_t n_w = d.Cin * C;
+  const int64_t wsize = wino ? winograd::kPlanes * n_w : KC * C;  // weight-gradient partial (dG for Winograd)
+  const int64_t max_quads = (tl.rows + winograd::kOut - 1) / winograd::kOut;
   HostBuffer<T> part_w(gw ? size_t(chunks * wsize) : 0), part_v(size_t(chunks * vec));
   // (Winograd partials need no zeroing: each chunk's first tile writes them with beta = 0.)
   if (gw && !wino) std::fill(part_w.get(), part_w.get() + chunks * wsize, T(0));
   std::fill(part_v.get(), part_v.get() + chunks * vec, T(0));
-  HostBuffer<T> G(wino && gx ? size_t(4 * d.Cin * C) : 0);
-  if (wino && gx) winograd::filters(w, d.Cin * C, G.get());
+  // The input gradient's filters: the taps reversed (transposed in the products).
+  HostBuffer<T> G(wino && gx ? size_t(winograd::kPlanes * n_w) : 0);
+  if (wino && gx) winograd::filters(w + 2 * n_w, w + n_w, w, n_w, G.get());
   // The direct input gradient is the forward loop on gz with the taps reversed and transposed:
   // gx[l] = sum_j gz[l - pad + j] wr[j], wr[j][co][ci] = w[K - 1 - j][ci][co].
   HostBuffer<T> wr(gx && direct_x ? size_t(d.K * C * d.Cin) : 0);
@@ -257,7 +268,8 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
     // outside the light curve, or not needed, are zero.
     HostBuffer<T> gz(size_t((tl.rows + 2 * pad) * C));
     const int64_t wide = std::max(d.Cin, C);
-    HostBuffer<T> U(wino ? size_t(4 * max_pairs * wide) : 0), M(wino ? size_t(4 * max_pairs * wide) : 0);
+    HostBuffer<T> U(wino ? size_t(winograd::kPlanes * max_quads * wide) : 0),
+        M(wino ? size_t(winograd::kPlanes * max_quads * wide) : 0);
     for (int64_t ch = c0; ch < c1; ++ch) {
       T* pw = gw ? part_w.get() + ch * wsize : nullptr;
       T* pb = part_v.get() + ch * vec;
@@ -278,15 +290,15 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
                   gamma ? rstd + r0 : nullptr, gamma, relu, gzh, gres ? gres + r0 * C : nullptr,
                   pb, pb + C, pb + 2 * C);
         const T* gown = gz.get() + pad * C;  // row l0
-        const int64_t pairs = (n + 1) / 2;
+        const int64_t quads = (n + winograd::kOut - 1) / winograd::kOut;
         if (gw && wino) {
-          // dG_i += U_i^T E_i (U: the forward's input transform, E: the output-gradient pairs).
-          wino_inputs(xb, l0 - 1, d.L, pairs, d.Cin, U.get());
-          wino_output_grads(gown, pairs, n, C, M.get());
-          for (int64_t i = 0; i < 4; ++i)
-            gemm_serial_cpu<T>(true, false, d.Cin, C, pairs, T(1), U.get() + i * pairs * d.Cin,
-                               d.Cin, M.get() + i * pairs * C, C, t == tb ? T(0) : T(1),
-                               pw + i * d.Cin * C, C);
+          // dG_i += U_i^T E_i (U: the forward's input transform, E: the output-gradient quads).
+          wino_inputs(xb, l0 - 1, d.L, quads, d.Cin, U.get());
+          wino_output_grads(gown, quads, n, C, M.get());
+          for (int64_t i = 0; i < winograd::kPlanes; ++i)
+            gemm_serial_cpu<T>(true, false, d.Cin, C, quads, T(1), U.get() + i * quads * d.Cin,
+                               d.Cin, M.get() + i * quads * C, C, t == tb ? T(0) : T(1),
+                               pw + i * n_w, C);
         } else if (gw && direct_w) {
           padded_rows(xb, l0 - pad, d.L, span, d.Cin, xp.get());
           direct_grad_tile(n, KC, d.Cin, C, xp.get(), gown, pw);
@@ -303,13 +315,9 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
         T* gxt = gx + (bi * d.L + l0) * d.Cin;
         if (wino) {
           // The forward's algorithm on gz with the taps reversed and transposed.
-          wino_inputs(gz.get(), 0, span, pairs, C, U.get());
-          const int64_t tap_of[4] = {3, 1, 2, 0};
-          for (int64_t i = 0; i < 4; ++i)
-            gemm_serial_cpu<T>(false, true, pairs, d.Cin, C, T(1), U.get() + i * pairs * C, C,
-                               G.get() + tap_of[i] * d.Cin * C, C, T(0),
-                               M.get() + i * pairs * d.Cin, d.Cin);
-          wino_outputs(M.get(), pairs, n, d.Cin, gxt);
+          wino_inputs(gz.get(), 0, span, quads, C, U.get());
+          wino_products(true, quads, d.Cin, C, U.get(), G.get(), M.get());
+          wino_outputs(M.get(), quads, n, d.Cin, gxt);
         } else if (direct_x) {
           direct_tile(n, d.K * C, C, d.Cin, gz.get(), wr.get(), gxt);
         } else {
@@ -328,13 +336,15 @@ void conv_ln_backward_cpu(const ConvLnDims& d, const T* x, const T* w, const T* 
     HostBuffer<T> dG(wino ? size_t(wsize) : 0);
     T* sum_to = wino ? dG.get() : gw;
     core::parallel_for(wsize, 4096, [&](int64_t s, int64_t e) {
-      for (int64_t i = s; i < e; ++i) {
-        T acc = 0;
-        for (int64_t ch = 0; ch < chunks; ++ch) acc += part_w.get()[ch * wsize + i];
-        sum_to[i] = acc;
+      T* __restrict out = sum_to;
+      if (chunks == 0) std::fill(out + s, out + e, T(0));  // an empty batch
+      else std::copy(part_w.get() + s, part_w.get() + e, out + s);
+      for (int64_t ch = 1; ch < chunks; ++ch) {  // chunk by chunk: vector adds
+        const T* __restrict part = part_w.get() + ch * wsize;
+        for (int64_t i = s; i < e; ++i) out[i] += part[i];
       }
     });
-    if (wino) winograd::filter_grads(dG.get(), d.Cin * C, gw);
+    if (wino) winograd::filter_grads(dG.get(), n_w, gw);
   }
   T* outs[3] = {gb, gamma ? ggamma : nullptr, gamma ? gbeta : nullptr};
   for (int p = 0; p < 3; ++p) {
