@@ -74,8 +74,8 @@ Tensor conv1d(const Tensor& x, const Tensor& w, const Tensor& b);
 // One residual-block stage in a single pass (kernels/conv_ln.hpp):
 //   y = act(layer_norm(conv1d(x, w, b), gamma, beta, eps) + res), act = relu or identity.
 // gamma and beta undefined: no layer norm; b, res undefined: none. The same values as the ops
-// composed (to float round-off: the sums run in other orders; 3-tap layers of >= 64 channels use
-// Winograd F(2,3) on the CPU) with one tape node and no full-size intermediates besides the
+// composed (to float round-off: the sums run in other orders; 3-tap layers of >= 32 channels use
+// Winograd F(4,3) on the CPU) with one tape node and no full-size intermediates besides the
 // saved convolution output.
 Tensor conv1d_ln(const Tensor& x, const Tensor& w, const Tensor& b, const Tensor& gamma,
                  const Tensor& beta, const Tensor& res, bool relu, double eps = 1e-5);

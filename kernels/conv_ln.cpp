@@ -1,6 +1,6 @@
 // kernels/conv_ln.cpp — CPU twin of the fused convolution + layer norm + residual + ReLU on cache
 // tiles of rows. A tile's product is, by layer width: direct vector loops (narrow layers),
-// Winograd F(4,3) (3 taps, >= 64 channels), or one single-threaded BLAS call per kernel tap on
+// Winograd F(4,3) (3 taps, >= 32 channels), or one single-threaded BLAS call per kernel tap on
 // rows of x shifted by the tap; the row-wise parts run while the tile is in cache.
 #include "kernels/conv_ln.hpp"
 
@@ -43,7 +43,9 @@ bool direct_product(int64_t terms, int64_t width) {
 }
 // 3-tap layers with at least this many input and output channels use Winograd F(4,3)
 // (kernels/conv_winograd.hpp): half the multiply-adds; the transforms cost O(Cin + Cout) a row.
-constexpr int64_t kWinogradMinChannels = 64;
+// From 32 channels on the products' GEMMs are wide enough to beat the per-tap ones (bench:
+// bench_train_bench --profile, the 32- and 64-channel blocks ~10% faster).
+constexpr int64_t kWinogradMinChannels = 32;
 bool use_winograd(const ConvLnDims& d) {
   return d.K == 3 && d.Cin >= kWinogradMinChannels && d.Cout >= kWinogradMinChannels;
 }

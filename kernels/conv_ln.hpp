@@ -7,7 +7,7 @@
 // res == nullptr, relu == false; without all of them it is a plain convolution.
 //
 // CPU (kernels/conv_ln.cpp): each light curve's rows are cut into tiles that stay in cache; a
-// tile's product runs as direct vector loops (narrow layers), Winograd F(2,3) (3 taps, >= 64
+// tile's product runs as direct vector loops (narrow layers), Winograd F(4,3) (3 taps, >= 32
 // channels) or one single-threaded GEMM per kernel tap on shifted rows of x, and is finished
 // (bias, norm, residual, ReLU) while still in cache. The backward recomputes, for the input
 // gradient, the tile's output gradient on a halo of (K-1)/2 rows so each tile writes only its own

@@ -1,7 +1,7 @@
 // kernels/conv_ln: the fused convolution + layer norm + residual + ReLU (forward and backward)
 // against naive double-precision loops written from the definitions, over the vector widths
 // (8k channels), the plain-loop widths, K = 1, 3, 5, the narrow direct path (K * Cin <= 4), tile
-// and halo boundaries (L longer than a tile), the Winograd layers (K = 3, >= 64 channels), every
+// and halo boundaries (L longer than a tile), the Winograd layers (K = 3, >= 32 channels), every
 // optional part on and off, float and double; and results independent of the thread count
 // (bitwise).
 #include <gtest/gtest.h>
@@ -187,14 +187,21 @@ std::vector<Case> cases() {
     for (int64_t K : {1, 3, 5})
       for (int64_t Cin : {1, 3, 8}) out.push_back({2, 37, Cin, Cout, K, true, true, true, true});
   out.push_back({2, 700, 8, 8, 3, true, true, true, true});
-  // Winograd F(2,3) (K = 3, >= 64 channels in and out): odd and even L, one and several tiles.
+  // Winograd F(4,3) (K = 3, >= 32 channels in and out): L of every residue mod 4 (a last quad
+  // of 1, 2, 3 or 4 rows), one and several tiles, Cin != Cout both ways.
   out.push_back({2, 37, 64, 64, 3, true, true, true, true});
+  out.push_back({2, 38, 32, 48, 3, true, true, true, true});
+  out.push_back({2, 39, 48, 32, 3, true, false, true, true});
+  out.push_back({1, 3, 32, 32, 3, true, true, true, true});
+  out.push_back({1, 5, 32, 32, 3, false, true, false, true});
   out.push_back({1, 1101, 64, 72, 3, true, true, false, true});
   out.push_back({2, 600, 80, 64, 3, false, false, true, false});
   out.push_back({1, 2, 64, 64, 3, true, true, false, false});
   out.push_back({1, 1, 64, 64, 3, true, false, false, true});
-  // 32 channels: per-tap GEMMs (forward, input gradient) and direct loops (16 -> 32 forward).
+  // 32 channels: Winograd over several tiles; per-tap GEMMs (5 taps; 16 -> 32, whose input
+  // gradient runs the direct loops).
   out.push_back({2, 601, 32, 32, 3, true, true, true, true});
+  out.push_back({2, 601, 32, 32, 5, true, true, false, true});
   out.push_back({2, 601, 16, 32, 3, true, true, false, true});
   out.push_back({3, 3, 2, 8, 5, false, true, false, false});  // L shorter than the kernel
   for (int mask = 0; mask < 16; ++mask)
