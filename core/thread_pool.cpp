@@ -2,6 +2,8 @@
 #include "core/thread_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <mutex>
@@ -13,16 +15,38 @@ namespace {
 
 thread_local bool in_pool_work = false;  // inside a chunk: nested loops run serially
 
+// Waking a sleeping thread costs tens of microseconds, about what a small op takes; a training
+// step runs ~1,000 parallel loops back to back. So a worker that runs out of work, and a caller
+// waiting for its helpers' last chunks, first poll for this long before sleeping.
+constexpr auto kSpin = std::chrono::microseconds(100);
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// Polls `ready` (no lock held) until it returns true or kSpin has passed.
+template <class F> bool spin_until(F&& ready) {
+  const auto until = std::chrono::steady_clock::now() + kSpin;
+  for (int i = 0;; ++i) {
+    if (ready()) return true;
+    cpu_relax();
+    if ((i & 63) == 63 && std::chrono::steady_clock::now() > until) return false;
+  }
+}
+
 // One parallel loop: chunks [0, total) claimed in order; guarded by the pool's mutex.
 struct Job {
   Job(const std::function<void(int64_t)>& f, int64_t chunks, int max_threads)
-      : fn(&f), total(chunks), max_helpers(max_threads - 1), unfinished(chunks) {}
+      : fn(&f), total(chunks), max_helpers(max_threads - 1), unfinished(chunks), done(chunks == 0) {}
   const std::function<void(int64_t)>* fn;
   int64_t total;
   int max_helpers;     // workers allowed besides the caller
   int64_t next = 0;    // next chunk to claim
   int64_t unfinished;  // chunks not yet finished
   int helpers = 0;     // workers on this job now
+  std::atomic<bool> done;  // unfinished == 0 && helpers == 0 (read without the lock)
   std::exception_ptr error;
 };
 
@@ -50,8 +74,14 @@ class Pool {
     Job job(fn, chunks, max_threads);
     std::unique_lock<std::mutex> lk(m_);
     jobs_.push_back(&job);
+    posted_.fetch_add(1, std::memory_order_release);
     if (job.max_helpers > 0) cv_.notify_all();
     work(job, lk);
+    if (!job.done.load(std::memory_order_acquire)) {
+      lk.unlock();
+      spin_until([&] { return job.done.load(std::memory_order_acquire); });
+      lk.lock();
+    }
     done_cv_.wait(lk, [&] { return job.unfinished == 0 && job.helpers == 0; });
     jobs_.erase(std::find(jobs_.begin(), jobs_.end(), &job));
     lk.unlock();
@@ -78,9 +108,16 @@ class Pool {
       }
       lk.lock();
       if (error && !job.error) job.error = error;
-      if (--job.unfinished == 0) done_cv_.notify_all();
+      if (--job.unfinished == 0) finished(job);
     }
     in_pool_work = was;
+  }
+
+  // Called with the lock held whenever unfinished or helpers drops to 0.
+  void finished(Job& job) {
+    if (job.unfinished != 0 || job.helpers != 0) return;
+    job.done.store(true, std::memory_order_release);
+    done_cv_.notify_all();
   }
 
   Job* open_job() const {
@@ -92,12 +129,18 @@ class Pool {
   void loop() {
     std::unique_lock<std::mutex> lk(m_);
     for (;;) {
+      if (!stopping_ && open_job() == nullptr) {  // poll for the next loop before sleeping
+        const uint64_t seen = posted_.load(std::memory_order_acquire);
+        lk.unlock();
+        spin_until([&] { return posted_.load(std::memory_order_acquire) != seen; });
+        lk.lock();
+      }
       cv_.wait(lk, [&] { return stopping_ || open_job() != nullptr; });
       if (stopping_) return;
       Job& job = *open_job();
       ++job.helpers;
       work(job, lk);
-      if (--job.helpers == 0) done_cv_.notify_all();
+      if (--job.helpers == 0) finished(job);
     }
   }
 
@@ -117,6 +160,7 @@ class Pool {
   std::mutex resize_m_;
   std::condition_variable cv_, done_cv_;
   std::vector<Job*> jobs_;
+  std::atomic<uint64_t> posted_{0};  // jobs ever posted (what spinning workers watch)
   bool stopping_ = false;
 };
 
