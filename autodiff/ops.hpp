@@ -52,6 +52,8 @@ Tensor clamp(const Tensor& a, double lo, double hi);
 // ---- reductions ----
 Tensor sum(const Tensor& a, int axis, bool keepdim = false);
 Tensor sum(const Tensor& a);  // all elements -> shape [] (0-d, numel 1)
+// sum(square(a)) in one pass without the squared copy (the same value on the CPU) -> shape [].
+Tensor sum_squares(const Tensor& a);
 Tensor mean(const Tensor& a, int axis, bool keepdim = false);
 Tensor mean(const Tensor& a);  // -> shape []
 Tensor logsumexp(const Tensor& a, int axis, bool keepdim = false);  // max-shifted, stable
@@ -105,9 +107,10 @@ Tensor squeeze(const Tensor& a, int axis);           // the dim must be 1
 // ---- in-place parameter update (no autograd) ----
 // One Adam step (kernels/adam.hpp) on p from its gradient g and moments m, v (one shape, device
 // and dtype), in a single pass: p, m and v are overwritten with the values the tensor-op update
-// of nn/adam.hpp's equations gives.
+// of nn/adam.hpp's equations gives, for the gradient g * grad_scale (g itself is not changed).
 void adam_update(Tensor p, const Tensor& g, Tensor m, Tensor v, double beta1, double beta2,
-                 double eps, double weight_decay, double step_size, double inv_sqrt_bc2);
+                 double eps, double weight_decay, double step_size, double inv_sqrt_bc2,
+                 double grad_scale = 1.0);
 
 // ---- densities ----
 // Mixture-of-Gaussians log-density per dimension: z[B,D], logits/mu/log_sigma [B,D,K] -> [B,D]:

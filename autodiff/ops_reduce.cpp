@@ -84,6 +84,17 @@ Tensor sum(const Tensor& a) {
   return sum(a.reshape({-1}), 0, false);
 }
 
+Tensor sum_squares(const Tensor& a) {
+  check_same("sum_squares", {&a});
+  const Tensor flat = a.reshape({-1});
+  const AxisView v = view_of("sum_squares", flat, 0);
+  const Tensor y = reduce_raw(Reduce::SumSquares, flat, v).detach().reshape({});
+  const Tensor xs = a.detach();
+  return record(y, "sum_squares", {a}, [xs](const Tensor& g) {
+    return std::vector<Tensor>{mul(xs, mul(g, 2.0))};
+  });
+}
+
 Tensor mean(const Tensor& a, int axis, bool keepdim) {
   const int64_t n = a.dim(axis);
   return mul(sum(a, axis, keepdim), 1.0 / double(n));

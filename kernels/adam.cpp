@@ -11,8 +11,8 @@ template <class T>
 void adam_update_cpu(T* p, const T* g, T* m, T* v, int64_t n, const AdamScalars& s) {
   const T b1 = T(s.beta1), c1 = T(1.0 - s.beta1), b2 = T(s.beta2), c2 = T(1.0 - s.beta2),
           eps = T(s.eps), wd = T(s.weight_decay), step = T(s.step_size),
-          isb = T(s.inv_sqrt_bc2);
-  const bool decay = s.weight_decay != 0.0;
+          isb = T(s.inv_sqrt_bc2), gs = T(s.grad_scale);
+  const bool decay = s.weight_decay != 0.0, scaled = s.grad_scale != 1.0;
   core::parallel_for(n, 1 << 15, [&](int64_t b, int64_t e) {
     T* __restrict pr = p;
     const T* __restrict gr = g;
@@ -22,6 +22,7 @@ void adam_update_cpu(T* p, const T* g, T* m, T* v, int64_t n, const AdamScalars&
       // One rounding per operation, as the tensor ops (this file is built for the baseline
       // instruction set, which has no fused multiply-add to contract into).
       T gi = gr[i];
+      if (scaled) gi = gi * gs;
       if (decay) {
         const T d = pr[i] * wd;
         gi = gi + d;

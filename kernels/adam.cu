@@ -8,13 +8,14 @@ namespace lensflow::kernels {
 namespace {
 
 struct AdamF {
-  float b1, c1, b2, c2, eps, wd, step, isb;
-  bool decay;
+  float b1, c1, b2, c2, eps, wd, step, isb, gs;
+  bool decay, scaled;
 };
 
 __global__ void adam_kernel(float* p, const float* g, float* m, float* v, int64_t n, AdamF s) {
   LF_GRID_LOOP(i, n) {
     float gi = g[i];
+    if (s.scaled) gi = __fmul_rn(gi, s.gs);
     if (s.decay) gi = __fadd_rn(gi, __fmul_rn(p[i], s.wd));
     const float mi = __fadd_rn(__fmul_rn(m[i], s.b1), __fmul_rn(gi, s.c1));
     const float vi = __fadd_rn(__fmul_rn(v[i], s.b2), __fmul_rn(__fmul_rn(gi, gi), s.c2));
@@ -32,7 +33,7 @@ void adam_update_cuda(float* p, const float* g, float* m, float* v, int64_t n,
   if (n == 0) return;
   const AdamF f{float(s.beta1), float(1.0 - s.beta1), float(s.beta2), float(1.0 - s.beta2),
                 float(s.eps),   float(s.weight_decay), float(s.step_size), float(s.inv_sqrt_bc2),
-                s.weight_decay != 0.0};
+                float(s.grad_scale), s.weight_decay != 0.0, s.grad_scale != 1.0};
   adam_kernel<<<cuda::blocks_for(n), cuda::kThreads, 0, cuda::stream()>>>(p, g, m, v, n, f);
   LF_CUDA_LAUNCHED();
 }

@@ -1,5 +1,6 @@
 // kernels/adam.hpp — one Adam update of a parameter, in place, in a single pass (nn/adam.cpp):
-//   g' = g + weight_decay * p   (when weight_decay != 0)
+//   g' = g * grad_scale          (when grad_scale != 1: gradient clipping without a pass of its own)
+//   g' = g' + weight_decay * p   (when weight_decay != 0)
 //   m  = beta1 * m + (1 - beta1) * g'
 //   v  = beta2 * v + (1 - beta2) * g'^2
 //   p  = p - step_size * m / (sqrt(v) * inv_sqrt_bc2 + eps)
@@ -14,6 +15,7 @@ namespace lensflow::kernels {
 
 struct AdamScalars {
   double beta1, beta2, eps, weight_decay, step_size, inv_sqrt_bc2;
+  double grad_scale = 1.0;
 };
 
 template <class T>

@@ -12,41 +12,57 @@
 namespace lensflow::kernels {
 namespace {
 
-// Sum of p[0..n) with 8 independent accumulators (vectorises; no serial dependency chain).
-template <class T> T sum_contiguous(const T* p, int64_t n) {
+// The summand of x for Sum (x) and SumSquares (x * x, rounded to T as a separate square would be).
+template <bool Sq, class T> inline T term(T x) {
+  if constexpr (Sq) return x * x;
+  else return x;
+}
+
+// Sum of p[0..n) (or of their squares) with 8 independent accumulators (vectorises; no serial
+// dependency chain).
+template <bool Sq, class T> T sum_contiguous(const T* p, int64_t n) {
   T a[8] = {};
   int64_t j = 0;
   for (; j + 8 <= n; j += 8)
-    for (int q = 0; q < 8; ++q) a[q] += p[j + q];
+    for (int q = 0; q < 8; ++q) a[q] += term<Sq>(p[j + q]);
   T s = ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]));
-  for (; j < n; ++j) s += p[j];
+  for (; j < n; ++j) s += term<Sq>(p[j]);
   return s;
 }
 
-// Sum of x[o, j, i] over j in [j0, j1) for i in [0, inner) into acc[0..inner).
-template <class T>
+// Sum of x[o, j, i] (or its square) over j in [j0, j1) for i in [0, inner) into acc[0..inner).
+template <bool Sq, class T>
 void sum_range(const T* x, int64_t o, int64_t n, int64_t inner, int64_t j0, int64_t j1, T* acc) {
   if (inner == 1) {
-    acc[0] += sum_contiguous(x + o * n + j0, j1 - j0);
+    acc[0] += sum_contiguous<Sq>(x + o * n + j0, j1 - j0);
     return;
   }
   for (int64_t j = j0; j < j1; ++j) {
     const T* row = x + (o * n + j) * inner;
-    for (int64_t i = 0; i < inner; ++i) acc[i] += row[i];
+    for (int64_t i = 0; i < inner; ++i) acc[i] += term<Sq>(row[i]);
   }
+}
+
+template <class T>
+void sum_range_of(Reduce op, const T* x, int64_t o, int64_t n, int64_t inner, int64_t j0,
+                  int64_t j1, T* acc) {
+  if (op == Reduce::SumSquares) sum_range<true>(x, o, n, inner, j0, j1, acc);
+  else sum_range<false>(x, o, n, inner, j0, j1, acc);
+}
+
+template <bool Sq, class T> T sum_strided(const T* p, int64_t n, int64_t inner) {
+  if (inner == 1) return sum_contiguous<Sq>(p, n);
+  T s = 0;
+  for (int64_t j = 0; j < n; ++j) s += term<Sq>(p[j * inner]);
+  return s;
 }
 
 template <class T>
 void reduce_one(Reduce op, const T* x, T* y, int64_t o, int64_t i, int64_t n, int64_t inner) {
   const T* p = x + o * n * inner + i;
-  if (op == Reduce::Sum) {
-    T s = 0;
-    if (inner == 1) {
-      s = sum_contiguous(p, n);
-    } else {
-      for (int64_t j = 0; j < n; ++j) s += p[j * inner];
-    }
-    y[o * inner + i] = s;
+  if (op == Reduce::Sum || op == Reduce::SumSquares) {
+    y[o * inner + i] = op == Reduce::Sum ? sum_strided<false>(p, n, inner)
+                                         : sum_strided<true>(p, n, inner);
     return;
   }
   T m = -std::numeric_limits<T>::infinity();
@@ -69,7 +85,8 @@ void reduce_one(Reduce op, const T* x, T* y, int64_t o, int64_t i, int64_t n, in
 template <class T>
 void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t inner) {
   const int64_t outputs = outer * inner;
-  if (op == Reduce::Sum && outputs < 128 && n >= 4096) {
+  const bool sum = op == Reduce::Sum || op == Reduce::SumSquares;
+  if (sum && outputs < 128 && n >= 4096) {
     // Long axis, few outputs: split the axis into a fixed number of parts (not one per thread:
     // the sum then does not depend on the thread count), sum rows (vectorised over inner), add
     // the partials in order.
@@ -79,8 +96,8 @@ void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t i
     core::parallel_for(parts, 1, [&](int64_t s, int64_t e) {
       for (int64_t p = s; p < e; ++p)
         for (int64_t o = 0; o < outer; ++o)
-          sum_range(x, o, n, inner, p * step, std::min(n, (p + 1) * step),
-                    partial.data() + (p * outer + o) * inner);
+          sum_range_of(op, x, o, n, inner, p * step, std::min(n, (p + 1) * step),
+                       partial.data() + (p * outer + o) * inner);
     });
     for (int64_t k = 0; k < outputs; ++k) {
       T s = 0;
@@ -89,12 +106,12 @@ void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t i
     }
     return;
   }
-  if (op == Reduce::Sum && inner > 1) {
+  if (sum && inner > 1) {
     // Row-wise accumulation keeps memory access contiguous.
     core::parallel_for(outer, 1, [&](int64_t s, int64_t e) {
       for (int64_t o = s; o < e; ++o) {
         std::fill(y + o * inner, y + (o + 1) * inner, T(0));
-        sum_range(x, o, n, inner, 0, n, y + o * inner);
+        sum_range_of(op, x, o, n, inner, 0, n, y + o * inner);
       }
     });
     return;

@@ -18,6 +18,13 @@ __device__ float combine(Reduce op, float a, float b) {
   return op == Reduce::Sum ? a + b : fmaxf(a, b);
 }
 
+// What a first pass reads of x: its square for SumSquares (rounded on its own, as square()).
+__device__ float load(Reduce op, float x) { return op == Reduce::SumSquares ? __fmul_rn(x, x) : x; }
+// The combining operation of the first pass (SumSquares sums the squares).
+__host__ __device__ Reduce combiner(Reduce op) {
+  return op == Reduce::Max || op == Reduce::LogSumExp ? Reduce::Max : Reduce::Sum;
+}
+
 // Block-wide reduction of one value per thread (blockDim.x == kThreads); result to all threads.
 __device__ float block_reduce(Reduce op, float v) {
   __shared__ float buf[cuda::kThreads];
@@ -34,9 +41,9 @@ __device__ float block_reduce(Reduce op, float v) {
 
 __global__ void reduce_rows_kernel(Reduce op, const float* x, float* y, int64_t n) {
   const float* row = x + int64_t(blockIdx.x) * n;
-  const Reduce first = op == Reduce::Sum ? Reduce::Sum : Reduce::Max;
+  const Reduce first = combiner(op);
   float acc = first == Reduce::Sum ? 0.0f : -INFINITY;
-  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) acc = combine(first, acc, row[j]);
+  for (int64_t j = threadIdx.x; j < n; j += blockDim.x) acc = combine(first, acc, load(op, row[j]));
   const float m = block_reduce(first, acc);
   if (op != Reduce::LogSumExp) {
     if (threadIdx.x == 0) y[blockIdx.x] = m;
@@ -57,9 +64,10 @@ __global__ void reduce_row_chunks_kernel(Reduce op, const float* x, float* parti
                                          int64_t chunk) {
   const float* row = x + int64_t(blockIdx.y) * n;
   const int64_t j0 = int64_t(blockIdx.x) * chunk, j1 = min(n, j0 + chunk);
-  float acc = op == Reduce::Sum ? 0.0f : -INFINITY;
-  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) acc = combine(op, acc, row[j]);
-  acc = block_reduce(op, acc);
+  const Reduce c = combiner(op);
+  float acc = c == Reduce::Sum ? 0.0f : -INFINITY;
+  for (int64_t j = j0 + threadIdx.x; j < j1; j += blockDim.x) acc = combine(c, acc, load(op, row[j]));
+  acc = block_reduce(c, acc);
   if (threadIdx.x == 0) partial[int64_t(blockIdx.y) * gridDim.x + blockIdx.x] = acc;
 }
 
@@ -72,9 +80,9 @@ __global__ void reduce_cols_kernel(Reduce op, const float* x, float* y, int64_t 
   const int64_t o = k / inner, i = k % inner;
   const int64_t j0 = int64_t(blockIdx.y) * chunk, j1 = min(n, j0 + chunk);
   const float* p = x + o * n * inner + i;
-  if (op == Reduce::Sum) {
+  if (op == Reduce::Sum || op == Reduce::SumSquares) {
     float s = 0.0f;
-    for (int64_t j = j0; j < j1; ++j) s += p[j * inner];
+    for (int64_t j = j0; j < j1; ++j) s = __fadd_rn(s, load(op, p[j * inner]));
     y[int64_t(blockIdx.y) * cols + k] = s;
     return;
   }
@@ -129,7 +137,7 @@ void reduce_cuda(Reduce op, const float* x, float* y, int64_t outer, int64_t n, 
   const int64_t cols = outer * inner;
   if (cols == 0) return;
   if (n == 0) {  // empty reduction: sum 0, max/lse -inf
-    const float v = op == Reduce::Sum ? 0.0f : -INFINITY;
+    const float v = combiner(op) == Reduce::Sum ? 0.0f : -INFINITY;
     fill_cuda(y, cols, v);
     return;
   }
@@ -142,8 +150,10 @@ void reduce_cuda(Reduce op, const float* x, float* y, int64_t outer, int64_t n, 
     reduce_row_chunks_kernel<<<dim3(unsigned(parts), unsigned(cols)), cuda::kThreads, 0,
                                cuda::stream()>>>(op, x, partial.get(), n, chunk);
     LF_CUDA_LAUNCHED();
-    reduce_rows_kernel<<<unsigned(cols), cuda::kThreads, 0, cuda::stream()>>>(op, partial.get(), y,
-                                                                              parts);
+    // The partials are sums (of squares, for SumSquares): the second pass adds them.
+    const Reduce second = op == Reduce::SumSquares ? Reduce::Sum : op;
+    reduce_rows_kernel<<<unsigned(cols), cuda::kThreads, 0, cuda::stream()>>>(second, partial.get(),
+                                                                              y, parts);
     LF_CUDA_LAUNCHED();
     return;
   }
@@ -154,7 +164,7 @@ void reduce_cuda(Reduce op, const float* x, float* y, int64_t outer, int64_t n, 
   }
   // Split the axis when the columns alone would leave the GPU mostly idle.
   int64_t parts = 1;
-  if (op == Reduce::Sum && cols < 65536 && n >= 1024)
+  if (combiner(op) == Reduce::Sum && cols < 65536 && n >= 1024)
     parts = std::min<int64_t>(std::min<int64_t>(n / 256, 65535), (65536 + cols - 1) / cols);
   const int64_t chunk = (n + parts - 1) / parts;
   parts = (n + chunk - 1) / chunk;

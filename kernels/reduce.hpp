@@ -6,7 +6,8 @@
 
 namespace lensflow::kernels {
 
-enum class Reduce { Sum, Max, LogSumExp };
+// SumSquares: the sum of x^2 (each square rounded to T, then summed as Sum sums).
+enum class Reduce { Sum, Max, LogSumExp, SumSquares };
 
 template <class T>
 void reduce_cpu(Reduce op, const T* x, T* y, int64_t outer, int64_t n, int64_t inner);

@@ -22,7 +22,7 @@ Adam::Adam(std::vector<ad::Tensor> params, AdamOptions opt) : params_(std::move(
   }
 }
 
-void Adam::step() {
+void Adam::step(double grad_scale) {
   ad::NoGradGuard ng;
   ++step_;
   const double bc1 = 1.0 - std::pow(opt_.beta1, static_cast<double>(step_));
@@ -34,7 +34,7 @@ void Adam::step() {
     if (!g.defined()) continue;
     // One fused pass (kernels/adam.hpp) instead of nine tensor ops and their temporaries.
     ad::adam_update(params_[i], g, m_[i], v_[i], opt_.beta1, opt_.beta2, opt_.eps,
-                    opt_.weight_decay, step_size, inv_sqrt_bc2);
+                    opt_.weight_decay, step_size, inv_sqrt_bc2, grad_scale);
   }
 }
 

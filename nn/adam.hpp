@@ -23,9 +23,11 @@ class Adam {
   // `params` are the model's trainable leaves (Module::parameters()); the order is the state's.
   explicit Adam(std::vector<ad::Tensor> params, AdamOptions opt = {});
 
-  // One update from the current .grad() of every parameter. A parameter without a gradient
-  // (unused in the loss) is left unchanged and its moments untouched; step_count() still advances.
-  void step();
+  // One update from the current .grad() of every parameter, times grad_scale (gradient clipping:
+  // nn/grad_clip.hpp's clip_factor, applied in the update's own pass). A parameter without a
+  // gradient (unused in the loss) is left unchanged and its moments untouched; step_count() still
+  // advances.
+  void step(double grad_scale = 1.0);
   void zero_grad();  // drops every parameter's gradient
 
   void set_lr(double lr) { opt_.lr = lr; }

@@ -308,10 +308,11 @@ TrainOutcome Trainer::run(const std::function<void(const StepInfo&)>& on_step,
       if (std::isfinite(lv)) {
         ad::backward(loss);
         allreduce_gradients(adam.params(), comm);  // the whole batch's gradient, before clipping
-        gnorm = opt_.clip > 0.0 ? nn::clip_grad_norm(adam.params(), opt_.clip) : nn::grad_norm(adam.params());
+        gnorm = nn::grad_norm(adam.params());
       }
       if (std::isfinite(lv) && std::isfinite(gnorm)) {
-        adam.step();
+        // Clipping scales the gradient inside Adam's pass (no pass of its own).
+        adam.step(opt_.clip > 0.0 ? nn::clip_factor(gnorm, opt_.clip) : 1.0);
         part.loss_sum += lv;
         ++part.finite;
       } else {

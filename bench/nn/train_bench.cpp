@@ -110,8 +110,8 @@ int main(int argc, char** argv) {
     adam.zero_grad();
     const ad::Tensor loss = model.loss(x, th);
     ad::backward(loss);
-    gnorm = nn::clip_grad_norm(adam.params(), 5.0);
-    adam.step();
+    gnorm = nn::grad_norm(adam.params());  // clipped inside Adam's pass, as the trainer does
+    adam.step(nn::clip_factor(gnorm, 5.0));
     return loss.item();
   };
   // The warm-up (allocations, thread pool) is the first step from the initial weights: its loss

@@ -53,6 +53,25 @@ TEST(AdamUpdate, MatchesTheTensorOpEquations) {
     }
 }
 
+TEST(AdamUpdate, GradScaleIsTheUpdateOfTheScaledGradient) {
+  // Clipping inside the pass: the same bits as scaling the gradient first (g * s, then Adam).
+  for (DType dt : {DType::F32, DType::F64})
+    for (double wd : {0.0, 0.01}) {
+      Generator gen(6);
+      State a = fresh(dt, gen);
+      State b{a.p.to(DType::F64).to(dt), a.m.to(DType::F64).to(dt), a.v.to(DType::F64).to(dt)};
+      for (int t = 1; t <= 3; ++t) {
+        const Tensor g = randn(a.p.shape(), gen, Device::CPU, dt);
+        const double s = 0.3 / t;
+        adam_update(a.p, g, a.m, a.v, 0.9, 0.999, 1e-8, wd, 1e-3, 1.1, s);
+        adam_update(b.p, g * s, b.m, b.v, 0.9, 0.999, 1e-8, wd, 1e-3, 1.1);
+      }
+      EXPECT_EQ(a.p.to_f64(), b.p.to_f64()) << "wd " << wd;
+      EXPECT_EQ(a.m.to_f64(), b.m.to_f64()) << "wd " << wd;
+      EXPECT_EQ(a.v.to_f64(), b.v.to_f64()) << "wd " << wd;
+    }
+}
+
 TEST(AdamUpdate, RejectsMismatchedTensors) {
   const Tensor p = Tensor::zeros({4}), g = Tensor::zeros({4}), m = Tensor::zeros({4});
   EXPECT_THROW(adam_update(p, Tensor::zeros({5}), m, m, 0.9, 0.999, 1e-8, 0, 1e-3, 1),

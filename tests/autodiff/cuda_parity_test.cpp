@@ -114,6 +114,10 @@ TEST(CudaParity, Reductions) {
          {leaf({200000, 3}, gen)}, 1e-4);
   parity("sum all", [](const std::vector<Tensor>& v) { return sum(v[0]); },
          {leaf({300001}, gen)}, 1e-4);
+  parity("sum_squares", [](const std::vector<Tensor>& v) { return sum_squares(v[0]); },
+         {leaf({300001}, gen)}, 1e-4);
+  parity("sum_squares short", [](const std::vector<Tensor>& v) { return sum_squares(v[0]); },
+         {leaf({1000}, gen)}, 1e-4);
 }
 
 TEST(CudaParity, LinearAlgebra) {
@@ -246,6 +250,10 @@ TEST(CudaParity, AdamUpdate) {
   adam_update(cpu[0], g, cpu[1], cpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2);
   adam_update(gpu[0], g.to(Device::CUDA), gpu[1], gpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2);
   for (int k = 0; k < 3; ++k) expect_close(cpu[k].to_f32(), gpu[k].to_f32(), 1e-6, "adam_update");
+  // With a clipping factor applied in the pass.
+  adam_update(cpu[0], g, cpu[1], cpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2, 0.37);
+  adam_update(gpu[0], g.to(Device::CUDA), gpu[1], gpu[2], 0.9, 0.999, 1e-8, 0.01, 1e-3, 1.2, 0.37);
+  for (int k = 0; k < 3; ++k) expect_close(cpu[k].to_f32(), gpu[k].to_f32(), 1e-6, "adam_update scaled");
 }
 
 TEST(CudaParity, ShapeOps) {

@@ -93,6 +93,21 @@ TEST(GradcheckReduce, SumMeanLogsumexpSoftmax) {
             {rand_leaf({3, 4}, gen)});
   gradcheck("mean all", [](const std::vector<Tensor>& v) { return mean(v[0]); },
             {rand_leaf({3, 4}, gen)});
+  gradcheck("sum_squares", [](const std::vector<Tensor>& v) { return sum_squares(v[0]); },
+            {rand_leaf({3, 4}, gen)});
+}
+
+TEST(GradcheckReduce, SumSquaresIsSumOfSquareBitForBit) {
+  // The fused pass squares and sums in the composed ops' order: the same bits on the CPU, on the
+  // short, the split long-axis (n >= 4096) and ragged-tail paths.
+  Generator gen(9);
+  for (int64_t n : {1, 7, 4095, 4096, 100003})
+    for (DType dt : {DType::F32, DType::F64}) {
+      const Tensor x = randn({n}, gen, Device::CPU, dt);
+      EXPECT_EQ(sum_squares(x).item(), sum(square(x)).item()) << n;
+      EXPECT_EQ(sum_squares(x.reshape({1, n})).item(), sum(square(x)).item()) << n;
+    }
+  EXPECT_EQ(sum_squares(Tensor::zeros({0})).item(), 0.0);
 }
 
 TEST(GradcheckReduce, ValuesAgainstDirectFormulas) {

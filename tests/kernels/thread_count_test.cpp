@@ -80,6 +80,11 @@ TEST(ThreadCount, LayerNormBackwardAndLongSums) {
     reduce_cpu<float>(Reduce::Sum, x.data(), y.data(), 1, rows, C);
     return y;
   });
+  expect_same_for_thread_counts([&] {
+    std::vector<float> y(1);
+    reduce_cpu<float>(Reduce::SumSquares, x.data(), y.data(), 1, int64_t(x.size()), 1);
+    return y;
+  });
 }
 
 }  // namespace

@@ -84,6 +84,33 @@ TEST(GradClip, ScalesToMaxNormKeepingDirection) {
   EXPECT_NEAR(a.grad().to_f32()[0], 0.6, 1e-6);  // untouched
 }
 
+TEST(GradClip, FactorForAdamsPass) {
+  EXPECT_EQ(clip_factor(3.0, 5.0), 1.0);
+  EXPECT_EQ(clip_factor(5.0, 5.0), 1.0);
+  EXPECT_DOUBLE_EQ(clip_factor(10.0, 5.0), 5.0 / (10.0 + 1e-6));
+  EXPECT_EQ(clip_factor(NAN, 5.0), 1.0);
+  EXPECT_EQ(clip_factor(INFINITY, 5.0), 1.0);
+  EXPECT_THROW(clip_factor(1.0, 0.0), std::invalid_argument);
+  // Adam::step(factor) moves the parameters as clip_grad_norm then Adam::step() does.
+  auto run = [](bool fused) {
+    ad::Tensor w = ad::Tensor::from_vector(std::vector<float>{1.f, -2.f, 0.5f}, {3});
+    w.set_requires_grad(true);
+    Adam opt({w});
+    for (int t = 0; t < 3; ++t) {
+      opt.zero_grad();
+      w.set_grad(ad::Tensor::from_vector(std::vector<float>{30.f, -40.f, 2.f + t}, {3}));
+      if (fused) {
+        opt.step(clip_factor(grad_norm({w}), 1.0));
+      } else {
+        clip_grad_norm({w}, 1.0);
+        opt.step();
+      }
+    }
+    return w.to_f64();
+  };
+  EXPECT_EQ(run(true), run(false));
+}
+
 TEST(Training, MlpLearnsSine) {
   ad::Generator gen(41);
   Linear l1(1, 32, gen, true, kReluGain), l2(32, 32, gen, true, kReluGain), l3(32, 1, gen);
