@@ -194,6 +194,8 @@ Trainer::Trainer(const nn::PosteriorConfig& cfg, const SampleSource& train, cons
   if (opt_.epochs < 1) throw std::invalid_argument("trainer: epochs must be >= 1");
   if (!(opt_.lr > 0.0) || opt_.lr_min < 0.0 || opt_.lr_min > opt_.lr)
     throw std::invalid_argument("trainer: need lr > 0 and 0 <= lr_min <= lr");
+  // NaN would silently turn clipping off (every comparison with it is false).
+  if (std::isnan(opt_.clip)) throw std::invalid_argument("trainer: the clipping bound is NaN");
   const auto check_source = [&](const SampleSource& s, const char* what) {
     if (s.length() != cfg_.featurizer.length || s.channels() != cfg_.featurizer.in_channels ||
         s.dim() != cfg_.flow.dim)

@@ -140,6 +140,13 @@ TEST(Trainer, RefusesSourcesThatDoNotFitTheModel) {
                std::invalid_argument);
 }
 
+TEST(Trainer, RefusesANanClippingBound) {
+  SyntheticSource train(64, L, 5);
+  TrainerOptions o = small_options(1);
+  o.clip = std::nan("");
+  EXPECT_THROW(Trainer(tiny(), train, nullptr, o, fresh_dir("nanclip")), std::invalid_argument);
+}
+
 // CUDA twin: the same run on the GPU follows the CPU loss trajectory (float32 round-off only; the
 // first steps agree closely, later ones drift slowly as Adam amplifies rounding).
 TEST(Trainer, CudaFollowsTheCpuTrajectory) {
