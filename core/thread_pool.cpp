@@ -82,7 +82,7 @@ class Pool {
       spin_until([&] { return job.done.load(std::memory_order_acquire); });
       lk.lock();
     }
-    done_cv_.wait(lk, [&] { return job.unfinished == 0 && job.helpers == 0; });
+    done_cv_.wait(lk, [&] { return job.done.load(std::memory_order_relaxed); });
     jobs_.erase(std::find(jobs_.begin(), jobs_.end(), &job));
     lk.unlock();
     if (job.error) std::rethrow_exception(job.error);

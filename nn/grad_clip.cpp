@@ -26,7 +26,6 @@ double clip_factor(double norm, double max_norm) {
 }
 
 double clip_grad_norm(const std::vector<ad::Tensor>& params, double max_norm) {
-  if (!(max_norm > 0)) throw std::invalid_argument("clip_grad_norm: max_norm must be positive");
   const double norm = grad_norm(params);
   const double scale = clip_factor(norm, max_norm);
   if (scale == 1.0) return norm;
